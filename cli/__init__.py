@@ -1,0 +1,1 @@
+"""The alpr command line: a third adapter over pipelines/."""

@@ -1,0 +1,244 @@
+"""The one configuration object: defaults, then an optional TOML file, then ``ALPR_*`` variables.
+
+Every knob of the system lives here, typed and checked at load; an invalid value fails with the key
+and the values it accepts. ``ALPR_<SECTION>_<FIELD>`` overrides ``[section] field`` of the TOML
+file named by ``ALPR_CONFIG`` (default ``./alpr.toml`` when it exists).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from pipelines.errors import ConfigError
+
+__all__ = [
+    "CatalogSettings",
+    "IngestSettings",
+    "PolicySettings",
+    "RecognitionSettings",
+    "S3Settings",
+    "Settings",
+    "load_settings",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Object storage. The embedded default is the SeaweedFS server that ``alpr services up`` starts."""
+
+    endpoint_url: str = "http://127.0.0.1:8333"
+    region: str = "us-east-1"
+    access_key_id: str = "alpr"
+    secret_access_key: str = "alpr-local-secret"
+    drops_bucket: str = "camera-drops"
+    drops_prefix: str = ""
+    lake_bucket: str = "alpr-lake"
+    max_pool_connections: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("drops_bucket", "lake_bucket"):
+            value = getattr(self, name)
+            if not (3 <= len(value) <= 63) or not value.replace("-", "").isalnum() or value != value.lower():
+                raise ConfigError(
+                    f"s3.{name}={value!r} is not a valid bucket name "
+                    "(3-63 lowercase letters, digits and '-')"
+                )
+        _positive("s3.max_pool_connections", self.max_pool_connections)
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    """The relational catalog (ledger, runs, later holds, alerts and audit) behind SQLAlchemy."""
+
+    url: str = ""  # empty: a SQLite file under Settings.data_dir
+
+    def resolved_url(self, data_dir: Path) -> str:
+        return self.url or f"sqlite:///{data_dir / 'catalog.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How camera drops are recognised and which ones are refused."""
+
+    # Named groups: camera (required), captured (optional, parsed with key_time_format).
+    key_pattern: str = (
+        r"^(?P<camera>[A-Za-z0-9_-]+)/(?P<date>\d{4}-\d{2}-\d{2})/"
+        r"(?P<captured>\d{8}T\d{6}Z)[^/]*\.(?P<ext>[A-Za-z0-9]+)$"
+    )
+    key_time_format: str = "%Y%m%dT%H%M%SZ"
+    image_formats: tuple[str, ...] = ("JPEG", "PNG")
+    sidecar_suffix: str = ".json"
+    max_image_bytes: int = 20_000_000
+    max_age_days: int = 400  # older capture times are implausible for a live drop
+    future_tolerance_seconds: int = 300  # camera clock skew tolerated
+    camera_registry: str = ""  # path to a CSV/TXT of camera ids; empty: any camera accepted
+    batch_size: int = 256
+    workers: int = 16
+
+    def __post_init__(self) -> None:
+        _positive("ingest.batch_size", self.batch_size)
+        _positive("ingest.workers", self.workers)
+        _positive("ingest.max_age_days", self.max_age_days)
+        _positive("ingest.max_image_bytes", self.max_image_bytes)
+        known = {"JPEG", "PNG", "WEBP", "BMP", "TIFF"}
+        bad = sorted(set(self.image_formats) - known)
+        if bad:
+            raise ConfigError(f"ingest.image_formats has {bad}; valid values: {sorted(known)}")
+        if "(?P<camera>" not in self.key_pattern:
+            raise ConfigError("ingest.key_pattern must have a named group 'camera'")
+
+
+@dataclass(frozen=True)
+class RecognitionSettings:
+    """Plate detector and OCR."""
+
+    detector_weights: str = ""  # empty: the weights shipped in models/
+    backend: str = "auto"
+    confidence: float = 0.25
+    image_size: int = 640
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        valid = ("auto", "openvino", "onnx", "pytorch")
+        if self.backend not in valid:
+            raise ConfigError(f"recognition.backend={self.backend!r}; valid values: {list(valid)}")
+        if not 0.0 < self.confidence < 1.0:
+            raise ConfigError(f"recognition.confidence={self.confidence} must be in (0, 1)")
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Knobs of policy PP-9126 (see docs/policy.md)."""
+
+    retention_days: int = 365  # rule C.4.a: no more than one year
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.retention_days <= 365:
+            raise ConfigError(
+                f"policy.retention_days={self.retention_days} must be 1..365 (PP-9126 C.4.a)"
+            )
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = PROJECT_ROOT / "var"
+    s3: S3Settings = field(default_factory=S3Settings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+
+    @property
+    def catalog_url(self) -> str:
+        return self.catalog.resolved_url(self.data_dir)
+
+    def replace(self, **sections: Any) -> Settings:
+        """A copy with whole sections or fields of sections replaced: ``replace(s3={"drops_bucket": "x"})``."""
+        changes: dict[str, Any] = {}
+        for name, value in sections.items():
+            current = getattr(self, name)
+            if isinstance(value, Mapping) and dataclasses.is_dataclass(current):
+                changes[name] = dataclasses.replace(current, **value)  # type: ignore[type-var]
+            else:
+                changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a nested dict with secrets masked, for ``alpr config``."""
+        out = _as_dict(self)
+        out["s3"]["secret_access_key"] = "****"
+        if "@" in out["catalog"]["url"]:
+            scheme, _, rest = out["catalog"]["url"].partition("://")
+            out["catalog"]["url"] = f"{scheme}://****@{rest.rpartition('@')[2]}"
+        return out
+
+
+def _positive(key: str, value: int) -> None:
+    if value <= 0:
+        raise ConfigError(f"{key}={value} must be a positive integer")
+
+
+def _as_dict(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _as_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    return obj
+
+
+def _coerce(key: str, raw: Any, annotation: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or say what was expected."""
+    try:
+        if annotation in (int, "int"):
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        if annotation in (float, "float"):
+            return float(raw)
+        if annotation in (str, "str"):
+            return str(raw)
+        if annotation in (Path, "Path"):
+            return Path(raw)
+        if str(annotation).startswith("tuple"):
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}={raw!r} is not a valid {annotation}") from None
+    raise ConfigError(f"{key}: unsupported type {annotation}")
+
+
+def _build(cls: type, key_prefix: str, toml: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(toml) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {[f'{key_prefix}{u}' for u in unknown]} in config; "
+            f"valid keys: {sorted(f'{key_prefix}{k}' for k in known)}"
+        )
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        key = f"{key_prefix}{f.name}"
+        annotation = hints[f.name]
+        if dataclasses.is_dataclass(annotation):
+            section = toml.get(f.name, {})
+            if not isinstance(section, Mapping):
+                raise ConfigError(f"[{key}] must be a TOML table")
+            values[f.name] = _build(annotation, f"{key}.", section, env)
+            continue
+        env_name = "ALPR_" + key.replace(".", "_").upper()
+        if env_name in env:
+            values[f.name] = _coerce(env_name, env[env_name], annotation)
+        elif f.name in toml:
+            values[f.name] = _coerce(key, toml[f.name], annotation)
+    return cls(**values)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Load the settings: ``path`` or ``$ALPR_CONFIG`` or ``./alpr.toml`` (if present), then ``ALPR_*``."""
+    env = os.environ if env is None else env
+    toml: dict[str, Any] = {}
+    config_path = path or env.get("ALPR_CONFIG")
+    if config_path is None and Path("alpr.toml").is_file():
+        config_path = "alpr.toml"
+    if config_path is not None:
+        try:
+            toml = tomllib.loads(Path(config_path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {config_path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_path} is not valid TOML: {exc}") from None
+    settings: Settings = _build(Settings, "", toml, env)
+    return settings
