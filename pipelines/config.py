@@ -79,6 +79,7 @@ class IngestSettings:
     max_image_bytes: int = 20_000_000
     max_age_days: int = 400  # older capture times are implausible for a live drop
     future_tolerance_seconds: int = 300  # camera clock skew tolerated
+    sidecar_key_tolerance_seconds: int = 120  # sidecar and key times further apart contradict
     camera_registry: str = ""  # path to a CSV/TXT of camera ids; empty: any camera accepted
     batch_size: int = 256
     workers: int = 16

@@ -1,0 +1,26 @@
+"""Ingestion of camera drops from S3 into the ledger and the ``images`` Delta table."""
+
+from __future__ import annotations
+
+from pipelines.ingest.images import (
+    IMAGES_SCHEMA,
+    PartitionWrite,
+    pending_image_partitions,
+    write_images_partition,
+)
+from pipelines.ingest.quarantine import QuarantineReason
+from pipelines.ingest.register import IMAGES_TABLE, IngestReport, register_drops
+from pipelines.ingest.status import ingest_counts, recent_runs
+
+__all__ = [
+    "IMAGES_SCHEMA",
+    "IMAGES_TABLE",
+    "IngestReport",
+    "PartitionWrite",
+    "QuarantineReason",
+    "ingest_counts",
+    "pending_image_partitions",
+    "recent_runs",
+    "register_drops",
+    "write_images_partition",
+]

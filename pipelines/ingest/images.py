@@ -1,0 +1,93 @@
+"""The ``images`` Delta table: one partition per capture date, projected from the ledger.
+
+The ledger decides what was ingested; this step only rewrites a partition from it, so it can run
+any number of times (after a crash, twice in parallel, as a backfill) and give the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import sqlalchemy as sa
+
+from pipelines.config import Settings
+from pipelines.ingest.register import IMAGES_TABLE
+from pipelines.storage.catalog import (
+    camera_objects,
+    clear_partition_mark,
+    engine_for,
+    pending_partitions,
+    upgrade_catalog,
+)
+from pipelines.storage.tables import conform, write_partition
+
+__all__ = ["IMAGES_SCHEMA", "PartitionWrite", "write_images_partition", "pending_image_partitions"]
+
+IMAGES_SCHEMA = pl.Schema(
+    {
+        "image_id": pl.String,
+        "bucket": pl.String,
+        "key": pl.String,
+        "etag": pl.String,
+        "size_bytes": pl.Int64,
+        "sha256": pl.String,
+        "image_format": pl.String,
+        "width": pl.Int32,
+        "height": pl.Int32,
+        "camera_id": pl.String,
+        "captured_at": pl.Datetime("us", "UTC"),
+        "capture_time_source": pl.String,
+        "latitude": pl.Float64,
+        "longitude": pl.Float64,
+        "heading": pl.Float64,
+        "lane": pl.Int32,
+        "sidecar_key": pl.String,
+        "run_id": pl.String,
+        "registered_at": pl.Datetime("us", "UTC"),
+        "capture_date": pl.Date,
+    }
+)
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    table: str
+    capture_date: date
+    rows: int
+    bytes: int
+    cameras: int
+
+
+def pending_image_partitions(settings: Settings) -> list[date]:
+    """Capture dates whose ``images`` partition is behind the ledger."""
+    upgrade_catalog(settings.catalog_url)
+    with engine_for(settings.catalog_url).connect() as conn:
+        return sorted(pending_partitions(conn, IMAGES_TABLE))
+
+
+def write_images_partition(settings: Settings, day: date) -> PartitionWrite:
+    """Rewrite partition ``day`` of ``images`` from the ledger's ingested objects of that day."""
+    upgrade_catalog(settings.catalog_url)
+    engine = engine_for(settings.catalog_url)
+    with engine.connect() as conn:
+        generation = pending_partitions(conn, IMAGES_TABLE).get(day)
+        query = (
+            sa.select(*(camera_objects.c[name] for name in IMAGES_SCHEMA.names()))
+            .where(camera_objects.c.capture_date == day, camera_objects.c.status == "ingested")
+            .order_by(camera_objects.c.captured_at, camera_objects.c.image_id)
+        )
+        raw = pl.read_database(query, conn, infer_schema_length=None)
+    frame = conform(raw if raw.width else pl.DataFrame(schema=IMAGES_SCHEMA), IMAGES_SCHEMA)
+    write_partition(settings, IMAGES_TABLE, day, frame)
+    if generation is not None:
+        with engine.begin() as conn:
+            clear_partition_mark(conn, IMAGES_TABLE, day, generation)
+    return PartitionWrite(
+        table=IMAGES_TABLE,
+        capture_date=day,
+        rows=frame.height,
+        bytes=int(frame.get_column("size_bytes").sum() or 0),
+        cameras=frame.get_column("camera_id").n_unique(),
+    )

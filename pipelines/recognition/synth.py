@@ -1,0 +1,431 @@
+"""Deterministic synthetic licence plates and street scenes, for training and for tests.
+
+Everything is drawn from a ``numpy.random.Generator``: the same seed gives the same pixels, so tests
+can build their own scenes and a dataset can be rebuilt bit for bit. Fonts are matplotlib's bundled
+DejaVu faces; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import io
+import string
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from pipelines.recognition._ultralytics import bundled_font_dir
+
+__all__ = [
+    "PLATE_STYLES",
+    "US_FORMATS",
+    "SyntheticPlate",
+    "SyntheticScene",
+    "plate_text",
+    "render_plate",
+    "render_scene",
+]
+
+# L = letter, N = digit. US formats first: they are what the cameras mostly see.
+US_FORMATS = ("LLLNNNN", "NLLLNNN", "NNNLLL", "LLLNNN", "NLLNNN", "LLNNNNN", "NNNNLL", "LLNLNNN")
+EU_FORMATS = ("LLNNLLL", "LLLNNNN", "LNNLLL", "LLNNNN", "LNLNLN", "NNLLLNN")
+BR_FORMATS = ("LLLNLNN", "LLLNNNN")  # Mercosul, and the older grey plates
+PLATE_STYLES = ("us", "eu", "br")
+_STYLE_WEIGHTS = (0.6, 0.2, 0.2)
+
+_STATES = (
+    "CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ILLINOIS", "GEORGIA", "ARIZONA",
+    "NEVADA", "OREGON", "WASHINGTON", "COLORADO", "MICHIGAN", "VIRGINIA", "MAINE", "IDAHO",
+    "UTAH", "NEW JERSEY", "MONTANA", "KANSAS", "ALABAMA", "INDIANA",
+)  # fmt: skip
+_SLOGANS = (
+    "Sunshine State", "Lone Star State", "Empire State", "Grand Canyon State", "Live Free",
+    "Great Lakes", "Famous Potatoes", "Land of Lincoln", "dmv.gov", "Vacationland",
+    "Big Sky Country", "Peach State", "Heart of Dixie", "Crossroads of America",
+)  # fmt: skip
+_EU_CODES = ("D", "F", "NL", "I", "E", "PL", "B", "CZ", "GB", "A", "P", "SK")
+_WORDS = ("OPEN", "STOP", "PARKING", "EXIT", "SALE", "HOTEL", "PIZZA", "BUS", "TAXI", "CAFE")
+
+
+@dataclass(frozen=True)
+class SyntheticPlate:
+    text: str
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, inside the image
+
+
+@dataclass(frozen=True)
+class SyntheticScene:
+    image: Image.Image  # RGB
+    plates: list[SyntheticPlate]
+
+
+@cache
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(bundled_font_dir() / name), size)
+
+
+_PLATE_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf")
+_BAND_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-Oblique.ttf")
+
+
+def plate_text(rng: np.random.Generator, style: str = "us") -> str:
+    """A random plate string in one of the formats of ``style`` (no spaces or dashes)."""
+    formats = {"us": US_FORMATS, "eu": EU_FORMATS, "br": BR_FORMATS}[style]
+    fmt = formats[int(rng.integers(len(formats)))]
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"  # I, O, Q are rare on plates
+    return "".join(
+        letters[int(rng.integers(len(letters)))] if c == "L" else str(int(rng.integers(10)))
+        for c in fmt
+    )
+
+
+def _rgb(rng: np.random.Generator, lo: int = 0, hi: int = 256) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in rng.integers(lo, hi, 3))
+    return r, g, b
+
+
+def _fit_text(
+    draw_size: tuple[int, int], text: str, font_name: str, color: tuple[int, int, int]
+) -> Image.Image:
+    """Text rendered large, then squeezed into ``draw_size`` (plates use condensed faces)."""
+    font = _font(font_name, 96)
+    left, top, right, bottom = font.getbbox(text)
+    tile = Image.new("RGBA", (right - left + 8, bottom - top + 8), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text((4 - left, 4 - top), text, font=font, fill=(*color, 255))
+    return tile.resize(draw_size, Image.Resampling.LANCZOS)
+
+
+def _paste_text(
+    img: Image.Image,
+    box: tuple[int, int, int, int],
+    text: str,
+    font_name: str,
+    color: tuple[int, int, int],
+) -> None:
+    x1, y1, x2, y2 = box
+    tile = _fit_text((max(1, x2 - x1), max(1, y2 - y1)), text, font_name, color)
+    img.paste(tile, (x1, y1), tile)
+
+
+def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
+    w, h = 480, 240
+    dark = rng.random() < 0.15
+    bg = _rgb(rng, 0, 90) if dark else _rgb(rng, 190, 256)
+    ink = _rgb(rng, 200, 256) if dark else _rgb(rng, 0, 110)
+    img = Image.new("RGB", (w, h), bg)
+    draw = ImageDraw.Draw(img)
+    if rng.random() < 0.4:  # a gradient or a graphic behind the characters
+        top = np.array(_rgb(rng, 150, 256) if not dark else _rgb(rng, 0, 90), dtype=float)
+        grad = np.linspace(0, 1, h)[:, None, None]
+        arr = (1 - grad) * top + grad * np.array(bg, dtype=float)
+        img = Image.fromarray(np.broadcast_to(arr, (h, w, 3)).astype(np.uint8))
+        draw = ImageDraw.Draw(img)
+    band = _rgb(rng, 0, 200)
+    state = _STATES[int(rng.integers(len(_STATES)))]
+    _paste_text(img, (int(w * rng.uniform(0.15, 0.3)), 10, int(w * rng.uniform(0.7, 0.85)), 52),
+                state, _BAND_FONTS[int(rng.integers(3))], band)  # fmt: skip
+    if rng.random() < 0.8:
+        slogan = _SLOGANS[int(rng.integers(len(_SLOGANS)))]
+        _paste_text(img, (int(w * 0.25), h - 44, int(w * 0.75), h - 14), slogan,
+                    _BAND_FONTS[int(rng.integers(3))], band)  # fmt: skip
+    font = _PLATE_FONTS[int(rng.integers(len(_PLATE_FONTS)))]
+    x0 = 30
+    if rng.random() < 0.2 and len(text) >= 6:  # two small stacked characters on the left
+        _paste_text(img, (30, 70, 62, 120), text[0], font, ink)
+        _paste_text(img, (30, 125, 62, 175), text[1], font, ink)
+        x0 = 74
+        body = text[2:]
+    else:
+        body = text
+    if rng.random() < 0.3 and len(body) >= 6:  # a dash or a gap between groups
+        cut = len(body) // 2
+        body = body[:cut] + ("-" if rng.random() < 0.5 else " ") + body[cut:]
+    _paste_text(img, (x0, 62, w - 30, 184), body, font, ink)
+    _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=ink)
+    return img
+
+
+def _eu_plate(rng: np.random.Generator, text: str) -> Image.Image:
+    w, h = 520, 112
+    bg = (250, 210, 30) if rng.random() < 0.15 else _rgb(rng, 225, 256)
+    img = Image.new("RGB", (w, h), bg)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 44, h), fill=(0, 51, 153))
+    cx, cy = 22, 36
+    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False):  # ring of stars
+        sx, sy = cx + 13 * np.cos(a), cy + 13 * np.sin(a)
+        draw.ellipse((sx - 2, sy - 2, sx + 2, sy + 2), fill=(255, 204, 0))
+    code = _EU_CODES[int(rng.integers(len(_EU_CODES)))]
+    _paste_text(img, (8, 62, 36, 98), code, "DejaVuSans-Bold.ttf", (255, 255, 255))
+    shown = text
+    if rng.random() < 0.6 and len(text) >= 5:
+        cut = int(rng.integers(1, len(text) - 2))
+        shown = text[:cut] + " " + text[cut:]
+    font = _PLATE_FONTS[int(rng.integers(len(_PLATE_FONTS)))]
+    _paste_text(img, (56, 12, w - 14, h - 12), shown, font, (15, 15, 15))
+    _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=(20, 20, 20))
+    return img
+
+
+def _br_plate(rng: np.random.Generator, text: str) -> Image.Image:
+    w, h = 400, 130
+    mercosul = text[4].isalpha() or rng.random() < 0.3
+    bg = _rgb(rng, 235, 256) if mercosul else _rgb(rng, 150, 200)
+    img = Image.new("RGB", (w, h), bg)
+    draw = ImageDraw.Draw(img)
+    if mercosul:
+        draw.rectangle((0, 0, w, 30), fill=(0, 40, 150))
+        _paste_text(img, (150, 5, 250, 26), "BRASIL", "DejaVuSans-Bold.ttf", (255, 255, 255))
+        shown = text
+    else:
+        _paste_text(img, (120, 4, 280, 26), "SP - SAO PAULO", "DejaVuSans.ttf", (30, 30, 30))
+        shown = text[:3] + "-" + text[3:]
+    font = _PLATE_FONTS[int(rng.integers(len(_PLATE_FONTS)))]
+    _paste_text(img, (18, 36, w - 18, h - 10), shown, font, (10, 10, 10))
+    _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=(20, 20, 20))
+    return img
+
+
+def _border_and_bolts(
+    rng: np.random.Generator, draw_img: Image.Image, w: int, h: int, ink: tuple[int, int, int]
+) -> None:
+    draw = ImageDraw.Draw(draw_img)
+    if rng.random() < 0.7:
+        width = int(rng.integers(2, 9))
+        draw.rounded_rectangle((1, 1, w - 2, h - 2), radius=int(h * 0.08), outline=ink, width=width)
+    if rng.random() < 0.6:
+        bolt = _rgb(rng, 120, 220)
+        for bx in (w * 0.22, w * 0.78):
+            for by in (h * 0.12, h * 0.88) if rng.random() < 0.5 else (h * 0.12,):
+                r = max(3, h // 30)
+                draw.ellipse((bx - r, by - r, bx + r, by + r), fill=bolt, outline=(60, 60, 60))
+
+
+def render_plate(
+    rng: np.random.Generator, text: str | None = None, style: str | None = None
+) -> tuple[Image.Image, str]:
+    """One frontal plate image and its text (uppercase letters and digits only).
+
+    ``style`` is one of :data:`PLATE_STYLES` (default: US 60 %, EU and BR 20 % each); ``text`` is
+    drawn as given (spaces and dashes are decoration added by the style, never part of the text).
+    """
+    if style is None:
+        style = PLATE_STYLES[int(rng.choice(len(PLATE_STYLES), p=_STYLE_WEIGHTS))]
+    if style not in PLATE_STYLES:
+        raise ValueError(f"style={style!r}; valid values: {list(PLATE_STYLES)}")
+    if text is None:
+        text = plate_text(rng, style)
+    text = "".join(c for c in text.upper() if c in string.ascii_uppercase + string.digits)
+    if not text:
+        raise ValueError("text has no letters or digits")
+    if style == "br" and len(text) < 5:
+        text = text.ljust(7, "0")
+    renderer = {"us": _us_plate, "eu": _eu_plate, "br": _br_plate}[style]
+    return renderer(rng, text), text
+
+
+# --- scenes -----------------------------------------------------------------------------------
+
+
+def _background(rng: np.random.Generator, w: int, h: int) -> Image.Image:
+    kind = int(rng.integers(4))
+    if kind == 0:  # vertical gradient: sky to ground
+        top, bottom = np.array(_rgb(rng)), np.array(_rgb(rng))
+        t = np.linspace(0, 1, h)[:, None, None]
+        arr = np.broadcast_to((1 - t) * top + t * bottom, (h, w, 3))
+    elif kind == 1:  # road: grey asphalt with lane marks
+        base = rng.integers(40, 140)
+        arr = np.full((h, w, 3), base, dtype=float) + rng.normal(0, 12, (h, w, 1))
+    elif kind == 2:  # smooth coloured noise texture
+        small = rng.uniform(0, 255, (max(2, h // 40), max(2, w // 40), 3)).astype(np.uint8)
+        arr = np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC), float)
+    else:  # flat colour with fine noise
+        arr = np.full((h, w, 3), _rgb(rng), dtype=float) + rng.normal(0, 20, (h, w, 3))
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    if kind == 1:
+        for x in range(int(rng.integers(0, 200)), w, int(rng.integers(150, 400))):
+            draw.rectangle((x, h * 0.7, x + 60, h * 0.72), fill=(230, 230, 210))
+    for _ in range(int(rng.integers(0, 12))):  # buildings, poles, signs
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        bw, bh = int(rng.integers(10, w // 3)), int(rng.integers(10, h // 2))
+        draw.rectangle((x, y, x + bw, y + bh), fill=_rgb(rng))
+    for _ in range(int(rng.integers(0, 3))):  # text that is not a plate
+        word = _WORDS[int(rng.integers(len(_WORDS)))]
+        x, y = int(rng.integers(0, w - 100)), int(rng.integers(0, h - 40))
+        size = int(rng.integers(14, 60))
+        box = (x, y, x + size * len(word) * 2 // 3 + 10, y + size + 10)
+        draw.rectangle(box, fill=_rgb(rng))
+        draw.text((x + 5, y + 5), word, font=_font("DejaVuSans-Bold.ttf", size), fill=_rgb(rng))
+    return img
+
+
+def _vehicle(
+    rng: np.random.Generator, img: Image.Image, x1: int, y1: int, x2: int, y2: int
+) -> tuple[int, int, int, int]:
+    """Draw a front or rear view of a vehicle; return the rectangle where the plate goes."""
+    draw = ImageDraw.Draw(img)
+    vw, vh = x2 - x1, y2 - y1
+    body = _rgb(rng)
+    shade = tuple(max(0, c - 50) for c in body)
+    # Wheels, then body, then cabin with windshield.
+    wr = int(vw * 0.09)
+    for wx in (x1 + int(vw * 0.16), x2 - int(vw * 0.16)):
+        draw.ellipse((wx - wr, y2 - int(wr * 1.4), wx + wr, y2), fill=(20, 20, 20))
+    cab_top = y1
+    body_top = y1 + int(vh * rng.uniform(0.3, 0.45))
+    draw.rounded_rectangle(
+        (x1 + int(vw * 0.12), cab_top, x2 - int(vw * 0.12), body_top + 10),
+        radius=int(vw * 0.06), fill=body,
+    )  # fmt: skip
+    glass = _rgb(rng, 20, 90)
+    draw.polygon(
+        [
+            (x1 + int(vw * 0.18), body_top),
+            (x1 + int(vw * 0.24), cab_top + int(vh * 0.06)),
+            (x2 - int(vw * 0.24), cab_top + int(vh * 0.06)),
+            (x2 - int(vw * 0.18), body_top),
+        ],
+        fill=glass,
+    )
+    bottom = y2 - int(wr * 0.9)
+    draw.rounded_rectangle((x1, body_top, x2, bottom), radius=int(vw * 0.05), fill=body)
+    # Lights on both sides, a grille, then the bumper where the plate sits.
+    light = (255, int(rng.integers(200, 256)), 200) if rng.random() < 0.5 else (200, 20, 20)
+    ly = body_top + int((bottom - body_top) * 0.15)
+    lh = int((bottom - body_top) * rng.uniform(0.12, 0.25))
+    draw.ellipse((x1 + int(vw * 0.04), ly, x1 + int(vw * 0.2), ly + lh), fill=light)
+    draw.ellipse((x2 - int(vw * 0.2), ly, x2 - int(vw * 0.04), ly + lh), fill=light)
+    if rng.random() < 0.6:
+        gy1, gy2 = ly, ly + int((bottom - body_top) * 0.3)
+        draw.rectangle((x1 + int(vw * 0.3), gy1, x2 - int(vw * 0.3), gy2), fill=shade)
+        for gx in range(x1 + int(vw * 0.3), x2 - int(vw * 0.3), max(3, vw // 40)):
+            draw.line((gx, gy1, gx, gy2), fill=tuple(max(0, c - 40) for c in shade), width=1)
+    bumper_top = body_top + int((bottom - body_top) * 0.55)
+    draw.rectangle((x1 + 2, bumper_top, x2 - 2, bottom), fill=shade)
+    return x1, bumper_top, x2, bottom
+
+
+def _warp_plate(
+    rng: np.random.Generator, plate: Image.Image, width: int
+) -> tuple[Image.Image, Image.Image]:
+    """The plate resized to ``width`` and seen at a random angle; returns (RGB, mask)."""
+    pw, ph = plate.size
+    height = max(4, round(width * ph / pw))
+    plate = plate.resize((width, height), Image.Resampling.LANCZOS)
+    # Corner offsets as fractions of the size: yaw squeezes one side, pitch and roll shear.
+    yaw = rng.uniform(-0.18, 0.18)
+    roll = rng.uniform(-0.08, 0.08)
+    pad = int(max(width, height) * 0.25) + 2
+    src = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=float)
+    dst = src.copy()
+    dst[[1, 2], 1] += np.array([-1, 1]) * yaw * height  # right side shorter or taller
+    dst[[0, 3], 1] -= np.array([-1, 1]) * yaw * height * 0.3
+    dst[:, 1] += dst[:, 0] * roll
+    dst[:, 0] += rng.uniform(-0.04, 0.04, 4) * width
+    dst += pad - dst.min(axis=0)
+    out_w, out_h = (np.ceil(dst.max(axis=0)) + 1).astype(int)
+    coeffs = _perspective_coeffs(dst, src)
+    rgb = plate.transform((out_w, out_h), Image.Transform.PERSPECTIVE, coeffs,
+                          Image.Resampling.BICUBIC)  # fmt: skip
+    mask = Image.new("L", plate.size, 255).transform(
+        (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR
+    )
+    return rgb, mask
+
+
+def _perspective_coeffs(dst: np.ndarray, src: np.ndarray) -> tuple[float, ...]:
+    """PIL maps output pixels back to input: solve the homography from ``dst`` to ``src``."""
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    sol = np.linalg.solve(np.array(rows, dtype=float), src.reshape(8))
+    return tuple(float(c) for c in sol)
+
+
+def _motion_blur(arr: np.ndarray, length: int, axis: int) -> np.ndarray:
+    kernel = np.ones(length) / length
+    return np.apply_along_axis(lambda m: np.convolve(m, kernel, mode="same"), axis, arr)
+
+
+def _photometric(rng: np.random.Generator, img: Image.Image, boxes: list) -> Image.Image:
+    """Camera effects on the whole frame: night/IR, glare, blur, noise, JPEG."""
+    arr = np.asarray(img, dtype=np.float32)
+    h, w = arr.shape[:2]
+    mode = rng.random()
+    if mode < 0.15:  # infrared: grey, dark surroundings, retro-reflective plates glow
+        grey = arr.mean(axis=2, keepdims=True) * rng.uniform(0.3, 0.6)
+        for x1, y1, x2, y2 in boxes:
+            grey[y1:y2, x1:x2] = np.clip(grey[y1:y2, x1:x2] * rng.uniform(1.8, 3.0) + 40, 0, 255)
+        arr = np.repeat(grey, 3, axis=2)
+    elif mode < 0.3:  # night in colour
+        arr = arr * rng.uniform(0.2, 0.5)
+    else:
+        arr = arr * rng.uniform(0.7, 1.25) + rng.uniform(-30, 30)
+    if rng.random() < 0.25:  # glare: a bright blob somewhere
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        r = rng.uniform(0.05, 0.3) * w
+        yy, xx = np.ogrid[:h, :w]
+        blob = np.exp(-(((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)))
+        arr = arr + blob[..., None] * rng.uniform(80, 220)
+    arr = np.clip(arr + rng.normal(0, rng.uniform(0, 8), arr.shape), 0, 255)
+    out = Image.fromarray(arr.astype(np.uint8))
+    if rng.random() < 0.4:
+        out = out.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.8))))
+    if rng.random() < 0.1:  # motion blur along the direction of travel
+        small = np.asarray(out, dtype=np.float32)
+        out = Image.fromarray(_motion_blur(small, int(rng.integers(3, 9)), 1).astype(np.uint8))
+    if rng.random() < 0.6:
+        buf = io.BytesIO()
+        out.save(buf, format="JPEG", quality=int(rng.integers(25, 90)))
+        buf.seek(0)
+        out = Image.open(buf).convert("RGB")
+    return out
+
+
+def render_scene(
+    rng: np.random.Generator, size: tuple[int, int] = (1280, 720), n_plates: int | None = None
+) -> SyntheticScene:
+    """A camera frame of ``size`` (width, height) with ``n_plates`` vehicles, each with one plate.
+
+    Plate boxes are the axis-aligned bounds of the warped plate, clipped to the frame. ``n_plates=0``
+    gives a negative frame (vehicle-free background with signs and text).
+    """
+    w, h = size
+    if n_plates is None:
+        n_plates = int(rng.choice(4, p=(0.05, 0.6, 0.25, 0.1)))
+    img = _background(rng, w, h)
+    plates: list[SyntheticPlate] = []
+    if n_plates:
+        slot = w / n_plates
+        for i in range(n_plates):
+            # Vehicle width: from far away (small plate) to close up (plate a third of the frame).
+            vw = int(min(slot * rng.uniform(0.7, 0.98), w * rng.uniform(0.15, 0.95)))
+            vw = max(vw, 60)
+            vh = int(vw * rng.uniform(0.6, 0.9))
+            vh = min(vh, h - 4)
+            x1 = int(i * slot + rng.uniform(0, max(1, slot - vw)))
+            x1 = min(max(0, x1), w - vw)
+            y1 = int(rng.uniform(0, max(1, h - vh)))
+            bx1, by1, bx2, by2 = _vehicle(rng, img, x1, y1, x1 + vw, y1 + vh)
+            plate, text = render_plate(rng)
+            pw = int((bx2 - bx1) * rng.uniform(0.22, 0.4))
+            warped, mask = _warp_plate(rng, plate, max(16, pw))
+            px = int((bx1 + bx2) / 2 - warped.width / 2 + rng.uniform(-0.15, 0.15) * (bx2 - bx1))
+            py = int((by1 + by2) / 2 - warped.height / 2)
+            px = min(max(-warped.width // 4, px), w - warped.width * 3 // 4)
+            py = min(max(-warped.height // 4, py), h - warped.height * 3 // 4)
+            img.paste(warped, (px, py), mask)
+            ys, xs = np.nonzero(np.asarray(mask) > 127)
+            box = (
+                max(0, px + int(xs.min())),
+                max(0, py + int(ys.min())),
+                min(w, px + int(xs.max()) + 1),
+                min(h, py + int(ys.max()) + 1),
+            )
+            if box[2] - box[0] >= 8 and box[3] - box[1] >= 4:
+                plates.append(SyntheticPlate(text=text, box=box))
+    out = _photometric(rng, img, [p.box for p in plates])
+    return SyntheticScene(image=out, plates=plates)

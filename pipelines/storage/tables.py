@@ -1,0 +1,71 @@
+"""Delta Lake tables in the object store, partitioned by ``capture_date`` (UTC).
+
+A write replaces exactly one partition, so writing the same partition twice leaves the table as
+after the first write: re-runs never duplicate rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from pipelines.config import Settings
+from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake_uri
+
+__all__ = ["conform", "write_partition", "scan_table", "table_exists"]
+
+PARTITION_COLUMN = "capture_date"
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast ``frame`` to ``schema``; naive datetimes are taken as UTC."""
+    exprs = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            current = frame.schema[name]
+            if isinstance(current, pl.Datetime) and current.time_zone is None:
+                col = col.dt.replace_time_zone("UTC")
+        exprs.append(col.cast(dtype).alias(name))
+    return frame.select(exprs)
+
+
+def table_exists(settings: Settings, table: str) -> bool:
+    return DeltaTable.is_deltatable(
+        lake_uri(settings.s3, table), storage_options=delta_storage_options(settings.s3)
+    )
+
+
+def write_partition(settings: Settings, table: str, day: date, frame: pl.DataFrame) -> int:
+    """Replace partition ``day`` of ``table`` by ``frame`` (all of whose rows must be of that day)."""
+    if frame.height and frame.get_column(PARTITION_COLUMN).ne(day).any():
+        raise ValueError(f"rows outside partition {day} given to write_partition({table!r})")
+    if frame.is_empty() and not table_exists(settings, table):
+        return 0  # nothing to replace and nothing to create
+    ensure_bucket(settings.s3, settings.s3.lake_bucket)
+    frame.write_delta(
+        lake_uri(settings.s3, table),
+        mode="overwrite",
+        storage_options=delta_storage_options(settings.s3),
+        delta_write_options={
+            "partition_by": [PARTITION_COLUMN],
+            "predicate": f"{PARTITION_COLUMN} = '{day.isoformat()}'",
+        },
+    )
+    return frame.height
+
+
+def scan_table(settings: Settings, table: str, day: date | None = None) -> pl.LazyFrame:
+    """A lazy scan of ``table``, optionally of one partition; empty-handed tables raise."""
+    try:
+        scan = pl.scan_delta(
+            lake_uri(settings.s3, table), storage_options=delta_storage_options(settings.s3)
+        )
+    except TableNotFoundError as exc:
+        raise FileNotFoundError(f"Delta table {table!r} does not exist yet") from exc
+    if day is not None:
+        scan = scan.filter(pl.col(PARTITION_COLUMN) == day)
+    return scan

@@ -1,0 +1,110 @@
+"""Real services for the tests: a SeaweedFS server started here, the machine's PostgreSQL.
+
+Each test gets its own buckets and its own PostgreSQL database, so tests never see each other's
+objects or ledger rows.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipelines.config import S3Settings, Settings, load_settings
+from pipelines.storage.objects import ensure_bucket, s3_client
+from pipelines.storage.seaweed import SeaweedServer
+
+PG_ADMIN_URL = os.environ.get(
+    "ALPR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _free_port_block() -> int:
+    """A port p such that p, p+555, p+1000, p+1007 and each +10000 look free."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port > 40000:
+            continue
+        ports = [port + d for d in (0, 555, 1000, 1007)]
+        ports += [p + 10000 for p in ports]
+        if all(_is_free(p) for p in ports):
+            return port
+    raise RuntimeError("no free block of ports for SeaweedFS")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Settings]:
+    """A SeaweedFS server of the test session's own, on free ports."""
+    port = _free_port_block()
+    s3 = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="test-secret")
+    server = SeaweedServer(s3, tmp_path_factory.mktemp("seaweed"))
+    server.start()
+    yield s3
+    server.stop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"alpr_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    from pipelines.storage.catalog import engine_for
+
+    engine_for(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(seaweed: S3Settings, pg_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at this test's own buckets and database."""
+    suffix = uuid.uuid4().hex[:10]
+    base = load_settings(env={})
+    result = base.replace(
+        data_dir=tmp_path / "var",
+        s3={
+            "endpoint_url": seaweed.endpoint_url,
+            "secret_access_key": seaweed.secret_access_key,
+            "drops_bucket": f"drops-{suffix}",
+            "lake_bucket": f"lake-{suffix}",
+        },
+        catalog={"url": pg_url},
+    )
+    ensure_bucket(result.s3, result.s3.drops_bucket)
+    return result
+
+
+@pytest.fixture
+def s3(settings: Settings):  # type: ignore[no-untyped-def]
+    return s3_client(settings.s3)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED_DATA.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"{SHARED_DATA} is absent (real plate photos not available)")
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)
