@@ -9,7 +9,12 @@ from pipelines.ingest.images import (
     write_images_partition,
 )
 from pipelines.ingest.quarantine import QuarantineReason
-from pipelines.ingest.register import IMAGES_TABLE, IngestReport, register_drops
+from pipelines.ingest.register import (
+    IMAGES_TABLE,
+    IngestReport,
+    first_unregistered,
+    register_drops,
+)
 from pipelines.ingest.status import ingest_counts, recent_runs
 
 __all__ = [
@@ -18,6 +23,7 @@ __all__ = [
     "IngestReport",
     "PartitionWrite",
     "QuarantineReason",
+    "first_unregistered",
     "ingest_counts",
     "pending_image_partitions",
     "recent_runs",

@@ -60,11 +60,11 @@ class PartitionWrite:
     cameras: int
 
 
-def pending_image_partitions(settings: Settings) -> list[date]:
-    """Capture dates whose ``images`` partition is behind the ledger."""
+def pending_image_partitions(settings: Settings) -> dict[date, int]:
+    """Capture dates whose ``images`` partition is behind the ledger, with their generation."""
     upgrade_catalog(settings.catalog_url)
     with engine_for(settings.catalog_url).connect() as conn:
-        return sorted(pending_partitions(conn, IMAGES_TABLE))
+        return pending_partitions(conn, IMAGES_TABLE)
 
 
 def write_images_partition(settings: Settings, day: date) -> PartitionWrite:

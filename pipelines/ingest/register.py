@@ -33,7 +33,13 @@ from pipelines.storage.catalog import (
 )
 from pipelines.storage.objects import ensure_bucket, s3_client
 
-__all__ = ["IngestReport", "register_drops", "image_id_for", "load_camera_registry"]
+__all__ = [
+    "IngestReport",
+    "first_unregistered",
+    "image_id_for",
+    "load_camera_registry",
+    "register_drops",
+]
 
 IMAGES_TABLE = "images"
 
@@ -342,3 +348,21 @@ def register_drops(
                 .values(status=status, finished_at=sa.func.now(), listed=report.listed)
             )
     return report
+
+
+def first_unregistered(settings: Settings) -> str | None:
+    """The key of the first image in the drops bucket that the ledger has not seen, if any.
+
+    Cheap enough for a sensor: it lists and compares, and fetches nothing.
+    """
+    s3 = settings.s3
+    upgrade_catalog(settings.catalog_url)
+    engine = engine_for(settings.catalog_url)
+    pages = _pages(s3_client(s3), s3.drops_bucket, s3.drops_prefix)
+    for units in _units(pages, settings.ingest.sidecar_suffix):
+        with engine.connect() as conn:
+            known = _known(conn, s3.drops_bucket, units)
+        for unit in units:
+            if (unit.image.key, unit.image.etag) not in known:
+                return unit.image.key
+    return None

@@ -1,0 +1,8 @@
+"""Airflow Assets of the project, defined once; names follow ``<domain>.<table>``."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+camera_objects = Asset(name="ingest.camera_objects", uri="alpr://ingest/camera_objects")
+images = Asset(name="ingest.images", uri="alpr://ingest/images")
