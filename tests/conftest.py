@@ -108,3 +108,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "shared_data" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def alpr_env(settings: Settings) -> dict[str, str]:
+    """The ``ALPR_*`` variables that reproduce ``settings`` in another process."""
+    return {
+        "ALPR_DATA_DIR": str(settings.data_dir),
+        "ALPR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
+        "ALPR_S3_SECRET_ACCESS_KEY": settings.s3.secret_access_key,
+        "ALPR_S3_DROPS_BUCKET": settings.s3.drops_bucket,
+        "ALPR_S3_LAKE_BUCKET": settings.s3.lake_bucket,
+        "ALPR_CATALOG_URL": settings.catalog_url,
+    }

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from pipelines.config import IngestSettings
+from pipelines.ingest.checks import (
+    KeyFacts,
+    Sidecar,
+    inspect_image,
+    parse_key,
+    parse_sidecar,
+    resolve_capture,
+)
+from pipelines.ingest.quarantine import Quarantined, QuarantineReason
+
+SETTINGS = IngestSettings()
+PATTERN = re.compile(SETTINGS.key_pattern)
+AS_OF = datetime(2026, 3, 11, tzinfo=UTC)
+
+
+def _encoded(fmt: str, size: tuple[int, int] = (40, 20)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_key_gives_camera_and_time() -> None:
+    facts = parse_key("cam-07/2026-03-10/20260310T142233Z_00001.jpg", PATTERN, SETTINGS.key_time_format)
+    assert facts == KeyFacts("cam-07", datetime(2026, 3, 10, 14, 22, 33, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("key", ["no-camera.jpg", "cam/2026-03-10/20261310T000000Z.jpg"])
+def test_unrecognised_keys_are_refused(key: str) -> None:
+    with pytest.raises(Quarantined) as exc:
+        parse_key(key, PATTERN, SETTINGS.key_time_format)
+    assert exc.value.reason is QuarantineReason.UNRECOGNISED_KEY
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_good_images_give_size_and_format(fmt: str) -> None:
+    facts = inspect_image(_encoded(fmt, (64, 48)), SETTINGS)
+    assert (facts.image_format, facts.width, facts.height) == (fmt, 64, 48)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", QuarantineReason.EMPTY),
+        (_encoded("JPEG")[:-40], QuarantineReason.TRUNCATED),
+        (_encoded("PNG")[:-20], QuarantineReason.TRUNCATED),
+        (b"%PDF-1.7 not a picture" * 10, QuarantineReason.NOT_AN_IMAGE),
+        (_encoded("GIF"), QuarantineReason.UNSUPPORTED_FORMAT),
+        (_encoded("BMP"), QuarantineReason.UNSUPPORTED_FORMAT),
+    ],
+)
+def test_bad_images_are_refused_with_their_reason(data: bytes, reason: QuarantineReason) -> None:
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, SETTINGS)
+    assert exc.value.reason is reason
+
+
+def test_too_large_images_are_refused() -> None:
+    small = IngestSettings(max_image_bytes=100)
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(_encoded("PNG", (200, 200)), small)
+    assert exc.value.reason is QuarantineReason.TOO_LARGE
+
+
+def test_exif_time_is_read() -> None:
+    img = Image.new("RGB", (16, 16))
+    exif = img.getexif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:03:10 08:00:01"
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    facts = inspect_image(buf.getvalue(), SETTINGS)
+    assert facts.exif_captured_at == datetime(2026, 3, 10, 8, 0, 1, tzinfo=UTC)
+
+
+def test_sidecar_fields_parse() -> None:
+    sidecar = parse_sidecar(
+        b'{"camera_id": "cam-1", "captured_at": "2026-03-10T14:22:33.5-07:00",'
+        b' "latitude": 39.7, "longitude": -105.1, "heading": 270, "lane": 2}'
+    )
+    assert sidecar.captured_at == datetime(2026, 3, 10, 21, 22, 33, 500000, tzinfo=UTC)
+    assert (sidecar.latitude, sidecar.longitude, sidecar.heading, sidecar.lane) == (39.7, -105.1, 270.0, 2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{oops",
+        b"[1, 2]",
+        b'{"captured_at": "2026-03-10T14:22:33"}',  # no zone
+        b'{"latitude": 91}',
+        b'{"longitude": "west"}',
+        b'{"lane": -1}',
+        b'{"camera_id": 7}',
+        b"\xff\xfe",
+    ],
+)
+def test_malformed_sidecars_are_refused(body: bytes) -> None:
+    with pytest.raises(Quarantined) as exc:
+        parse_sidecar(body)
+    assert exc.value.reason is QuarantineReason.MALFORMED_SIDECAR
+
+
+KEY_TIME = datetime(2026, 3, 10, 12, tzinfo=UTC)
+EXIF_TIME = datetime(2026, 3, 9, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("key_time", "sidecar", "exif", "expected"),
+    [
+        (KEY_TIME, Sidecar(captured_at=KEY_TIME + timedelta(seconds=30)), EXIF_TIME,
+         (KEY_TIME + timedelta(seconds=30), "sidecar")),
+        (KEY_TIME, Sidecar(latitude=1.0), EXIF_TIME, (KEY_TIME, "key")),
+        (None, None, EXIF_TIME, (EXIF_TIME, "exif")),
+    ],
+)
+def test_capture_time_prefers_sidecar_then_key_then_exif(
+    key_time: datetime | None, sidecar: Sidecar | None, exif: datetime | None, expected: tuple[datetime, str]
+) -> None:
+    got = resolve_capture(KeyFacts("cam-1", key_time), sidecar, exif, SETTINGS, AS_OF)
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "sidecar", "exif", "reason"),
+    [
+        (KeyFacts("cam-1", KEY_TIME), Sidecar(camera_id="cam-2"), None,
+         QuarantineReason.CONTRADICTING_SIDECAR),
+        (KeyFacts("cam-1", KEY_TIME), Sidecar(captured_at=KEY_TIME + timedelta(hours=1)), None,
+         QuarantineReason.CONTRADICTING_SIDECAR),
+        (KeyFacts("cam-1", None), None, None, QuarantineReason.NO_CAPTURE_TIME),
+        (KeyFacts("cam-1", AS_OF + timedelta(hours=1)), None, None,
+         QuarantineReason.FUTURE_CAPTURE_TIME),
+        (KeyFacts("cam-1", AS_OF - timedelta(days=SETTINGS.max_age_days + 1)), None, None,
+         QuarantineReason.IMPLAUSIBLY_OLD),
+    ],
+)
+def test_implausible_or_contradicting_times_are_refused(
+    key: KeyFacts, sidecar: Sidecar | None, exif: datetime | None, reason: QuarantineReason
+) -> None:
+    with pytest.raises(Quarantined) as exc:
+        resolve_capture(key, sidecar, exif, SETTINGS, AS_OF)
+    assert exc.value.reason is reason
+
+
+def test_clock_skew_within_tolerance_is_accepted() -> None:
+    skewed = AS_OF + timedelta(seconds=SETTINGS.future_tolerance_seconds - 1)
+    assert resolve_capture(KeyFacts("cam-1", skewed), None, None, SETTINGS, AS_OF)[0] == skewed
