@@ -121,3 +121,24 @@ def alpr_env(settings: Settings) -> dict[str, str]:
         "ALPR_S3_LAKE_BUCKET": settings.s3.lake_bucket,
         "ALPR_CATALOG_URL": settings.catalog_url,
     }
+
+
+@pytest.fixture
+def alpr_config(alpr_env: dict[str, str], tmp_path: Path) -> Path:
+    """A TOML settings file equal to ``settings``, as a deployment would write it."""
+    sections: dict[str, dict[str, str]] = {}
+    top: dict[str, str] = {}
+    for name, value in alpr_env.items():
+        key = name.removeprefix("ALPR_").lower()
+        section, _, field = key.partition("_")
+        if section in ("s3", "catalog"):
+            sections.setdefault(section, {})[field] = value
+        else:
+            top[key] = value
+    lines = [f'{k} = "{v}"' for k, v in top.items()]
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f'{k} = "{v}"' for k, v in values.items()]
+    path = tmp_path / "alpr.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path

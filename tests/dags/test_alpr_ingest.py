@@ -1,0 +1,31 @@
+"""The ingest DAG, run end to end with ``dag.test()`` against the real services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+
+from pipelines.config import Settings
+from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.tables import scan_table
+
+DAY = date(2026, 3, 10)
+
+
+def test_dag_ingests_a_drop(
+    dag_bag: Any, settings: Settings, alpr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in alpr_env.items():
+        monkeypatch.setenv(name, value)
+    drop = seed_sample_drop(settings, DAY, n_images=3, size=(160, 120))
+
+    dag_run = dag_bag.dags["alpr_ingest"].test()
+
+    assert dag_run.state == "success"
+    table = scan_table(settings, "images", DAY).collect()
+    assert sorted(table.get_column("key")) == sorted(drop.good)
+    assert table.get_column("run_id").unique().to_list() == [dag_run.run_id]
+    assert table.filter(pl.col("image_format") != "JPEG").is_empty()
