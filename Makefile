@@ -1,0 +1,59 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is for developers.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AWS_EC2_METADATA_DISABLED := true
+export YOLO_OFFLINE := 1
+export OPENVINO_TELEMETRY_DISABLE := 1
+
+.PHONY: install demo test test-fast lint services-up services-down dagster airflow bench clean
+
+install: $(STAMP)
+
+# One venv for the whole stack; torch/torchvision come from the machine's pip configuration
+# (its local wheels where it has them, PyPI elsewhere). Pins: requirements/constraints.txt.
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -c requirements/constraints.txt -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/alpr demo
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+services-up: install
+	$(BIN)/alpr services up
+
+services-down: install
+	$(BIN)/alpr services down
+
+# Dagster UI on http://127.0.0.1:3000, telemetry off (infra/dagster/dagster.yaml).
+dagster: services-up
+	mkdir -p var/dagster_home && cp infra/dagster/dagster.yaml var/dagster_home/
+	DAGSTER_HOME=$(CURDIR)/var/dagster_home infra/run-in-group.sh \
+		$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
+
+# Airflow UI on http://127.0.0.1:8080 (airflow standalone prints the admin password).
+airflow: services-up
+	AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False PYTHONPATH=$(CURDIR) \
+		infra/run-in-group.sh $(BIN)/airflow standalone
+
+bench: install
+	$(BIN)/python bench/ingest_throughput.py --out docs/benchmarks.md
+
+clean:
+	-$(BIN)/alpr services down
+	rm -rf var
