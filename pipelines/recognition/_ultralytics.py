@@ -31,8 +31,8 @@ def bundled_font_dir() -> Path:
 def prepare_ultralytics(config_dir: Path | None = None) -> None:
     """Set the environment so that ultralytics and OpenVINO never reach the network.
 
-    Must run before the first ``import ultralytics`` (it reads ``YOLO_*`` at import time); calling it
-    again is cheap. The settings update runs after import because the settings file lives in
+    Must run before the first ``import ultralytics`` (it reads ``YOLO_*`` at import time); calling
+    it again is cheap. The settings update runs after import because the settings file lives in
     ``config_dir``.
     """
     global _prepared
@@ -42,7 +42,6 @@ def prepare_ultralytics(config_dir: Path | None = None) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     os.environ["YOLO_OFFLINE"] = "1"  # is_online() -> False: no hub, no update or font downloads
     os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
-    os.environ["YOLO_VERBOSE"] = os.environ.get("YOLO_VERBOSE", "False")
     os.environ["OPENVINO_TELEMETRY_DISABLE"] = "1"
     os.environ["OV_TELEMETRY_DISABLE"] = "1"
     user_dir = config_dir / "Ultralytics"  # ultralytics appends this to YOLO_CONFIG_DIR

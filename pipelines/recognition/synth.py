@@ -90,7 +90,7 @@ def _fit_text(
 ) -> Image.Image:
     """Text rendered large, then squeezed into ``draw_size`` (plates use condensed faces)."""
     font = _font(font_name, 96)
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = (int(v) for v in font.getbbox(text))
     tile = Image.new("RGBA", (right - left + 8, bottom - top + 8), (0, 0, 0, 0))
     ImageDraw.Draw(tile).text((4 - left, 4 - top), text, font=font, fill=(*color, 255))
     return tile.resize(draw_size, Image.Resampling.LANCZOS)
@@ -114,13 +114,11 @@ def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
     bg = _rgb(rng, 0, 90) if dark else _rgb(rng, 190, 256)
     ink = _rgb(rng, 200, 256) if dark else _rgb(rng, 0, 110)
     img = Image.new("RGB", (w, h), bg)
-    draw = ImageDraw.Draw(img)
-    if rng.random() < 0.4:  # a gradient or a graphic behind the characters
+    if rng.random() < 0.4:  # a gradient behind the characters
         top = np.array(_rgb(rng, 150, 256) if not dark else _rgb(rng, 0, 90), dtype=float)
         grad = np.linspace(0, 1, h)[:, None, None]
         arr = (1 - grad) * top + grad * np.array(bg, dtype=float)
         img = Image.fromarray(np.broadcast_to(arr, (h, w, 3)).astype(np.uint8))
-        draw = ImageDraw.Draw(img)
     band = _rgb(rng, 0, 200)
     state = _STATES[int(rng.integers(len(_STATES)))]
     _paste_text(img, (int(w * rng.uniform(0.15, 0.3)), 10, int(w * rng.uniform(0.7, 0.85)), 52),
@@ -390,8 +388,8 @@ def render_scene(
 ) -> SyntheticScene:
     """A camera frame of ``size`` (width, height) with ``n_plates`` vehicles, each with one plate.
 
-    Plate boxes are the axis-aligned bounds of the warped plate, clipped to the frame. ``n_plates=0``
-    gives a negative frame (vehicle-free background with signs and text).
+    Plate boxes are the axis-aligned bounds of the warped plate, clipped to the frame.
+    ``n_plates=0`` gives a negative frame (background with signs and text, no vehicle).
     """
     w, h = size
     if n_plates is None:

@@ -1,0 +1,289 @@
+"""Find licence plates in camera frames with the project's nano YOLO model.
+
+The same weights run on three backends, fastest first: OpenVINO (the ``*_openvino_model`` folder),
+ONNX Runtime (``.onnx``) and PyTorch (``.pt``). Whichever runs, preprocessing and decoding are the
+code below, so results agree across backends to rounding.
+
+Frames are resized so their long side is ``imgsz`` and padded only up to the next multiple of 32
+(a 1280x720 frame runs at 640x384, not 640x640). The model was trained on crops at this scale, so
+plates 70 px wide in a 1280 px frame are still found without tiling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipelines.errors import RecognitionError
+
+__all__ = ["BACKENDS", "DEFAULT_WEIGHTS", "Detection", "PlateDetector", "box_iou", "match_boxes"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS = (
+    Path(__file__).resolve().parents[2] / "models" / "plate-detector" / "plate-detector.pt"
+)
+BACKENDS = ("openvino", "onnx", "pytorch")  # the order "auto" tries them in
+_STRIDE = 32
+_PAD = 114
+
+_Runner = Callable[[np.ndarray], np.ndarray]  # (B,3,H,W) float32 -> (B,5,N)
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in the original image's pixels
+    score: float
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    for f in files:
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _siblings(weights: Path) -> dict[str, Path]:
+    """Where each backend's file is for ``weights`` (any of .pt, .onnx or the OpenVINO folder)."""
+    if weights.is_dir() or weights.suffix == ".xml":
+        folder = weights if weights.is_dir() else weights.parent
+        stem = folder.name.removesuffix("_openvino_model")
+        base = folder.parent / stem
+    else:
+        base = weights.with_suffix("")
+    return {
+        "openvino": base.parent / f"{base.name}_openvino_model" / f"{base.name}.xml",
+        "onnx": base.with_suffix(".onnx"),
+        "pytorch": base.with_suffix(".pt"),
+    }
+
+
+def _openvino(path: Path, threads: int | None) -> _Runner:
+    os.environ.setdefault("OPENVINO_TELEMETRY_DISABLE", "1")
+    import openvino as ov
+
+    core = ov.Core()
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    compiled = core.compile_model(core.read_model(path), "CPU", config)
+    request = compiled.create_infer_request()
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(request.infer({0: batch})[compiled.output(0)])
+
+    return run
+
+
+def _onnx(path: Path, threads: int | None) -> _Runner:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(session.run(None, {name: batch})[0])
+
+    return run
+
+
+def _pytorch(path: Path, threads: int | None) -> _Runner:
+    from pipelines.recognition._ultralytics import prepare_ultralytics
+
+    prepare_ultralytics()
+    import torch
+    from ultralytics.nn.tasks import load_checkpoint
+
+    model, _ = load_checkpoint(str(path), device="cpu", fuse=True)
+    model = model.float().eval()
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = model(torch.from_numpy(batch))
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        return np.asarray(out.float().numpy())
+
+    if threads:
+        torch.set_num_threads(threads)
+    return run
+
+
+_LOADERS: dict[str, Callable[[Path, int | None], _Runner]] = {
+    "openvino": _openvino,
+    "onnx": _onnx,
+    "pytorch": _pytorch,
+}
+
+
+class PlateDetector:
+    """A loaded plate detector; build it with :meth:`load`. Not thread-safe: one per worker."""
+
+    def __init__(
+        self,
+        runner: _Runner,
+        backend: str,
+        path: Path,
+        sha256: str,
+        confidence: float,
+        imgsz: int,
+        iou: float,
+    ) -> None:
+        self._run = runner
+        self.backend = backend
+        self.path = path
+        self._sha256 = sha256
+        self.confidence = confidence
+        self.imgsz = imgsz
+        self.iou = iou
+
+    @classmethod
+    def load(
+        cls,
+        weights: Path | None = None,
+        backend: str = "auto",
+        confidence: float = 0.25,
+        imgsz: int = 640,
+        iou: float = 0.5,
+        threads: int | None = None,
+    ) -> PlateDetector:
+        """Load ``weights`` (default: the shipped model) on ``backend``.
+
+        ``backend="auto"`` tries OpenVINO, then ONNX Runtime, then PyTorch, logging why each one
+        that failed was skipped. ``weights`` may name any of the three files; the others are found
+        next to it. ``imgsz`` is the long side the frame is resized to (multiple of 32);
+        ``threads`` caps the backend's CPU threads (default: the backend's own choice).
+        """
+        if backend != "auto" and backend not in BACKENDS:
+            raise RecognitionError(f"backend={backend!r}; valid values: {['auto', *BACKENDS]}")
+        if imgsz % _STRIDE or imgsz <= 0:
+            raise RecognitionError(f"imgsz={imgsz} must be a positive multiple of {_STRIDE}")
+        if not 0.0 < confidence < 1.0:
+            raise RecognitionError(f"confidence={confidence} must be in (0, 1)")
+        weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+        paths = _siblings(weights)
+        wanted = BACKENDS if backend == "auto" else (backend,)
+        reasons: list[str] = []
+        for name in wanted:
+            path = paths[name]
+            if not path.exists():
+                reasons.append(f"{name}: {path} does not exist")
+                continue
+            try:
+                runner = _LOADERS[name](path, threads)
+                # One tiny pass proves the file is a working model, not just a readable one.
+                out = runner(np.zeros((1, 3, _STRIDE * 2, _STRIDE * 2), np.float32))
+                if out.ndim != 3 or out.shape[1] != 5:
+                    raise ValueError(f"output shape {out.shape}, expected (batch, 5, anchors)")
+            except Exception as exc:  # noqa: BLE001 - any failure means: try the next backend
+                reasons.append(f"{name}: {path} could not be loaded ({type(exc).__name__}: {exc})")
+                continue
+            if reasons:
+                log.warning("plate detector on %s; skipped %s", name, "; ".join(reasons))
+            canonical = paths["pytorch"] if paths["pytorch"].is_file() else path
+            artefact = path.parent if name == "openvino" else path
+            sha = _sha256(canonical if canonical.is_file() else artefact)
+            return cls(runner, name, path, sha, confidence, imgsz, iou)
+        raise RecognitionError(
+            f"no plate detector could be loaded from {weights} (backend={backend}): "
+            + "; ".join(reasons)
+        )
+
+    @property
+    def model_sha256(self) -> str:
+        """SHA-256 of the ``.pt`` weights (the trained model), whichever backend runs it."""
+        return self._sha256
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Plates in each RGB ``HxWx3`` uint8 image, best first, boxes in original pixels."""
+        if not images:
+            return []
+        for i, img in enumerate(images):
+            if img.ndim != 3 or img.shape[2] != 3:
+                raise RecognitionError(f"image {i} has shape {img.shape}; expected HxWx3 RGB")
+        batch, scales = self._preprocess(images)
+        try:
+            raw = self._run(batch)
+        except Exception as exc:
+            raise RecognitionError(f"plate detector ({self.backend}) failed: {exc}") from exc
+        return [
+            self._decode(raw[i], scales[i], images[i].shape[1], images[i].shape[0])
+            for i in range(len(images))
+        ]
+
+    def _preprocess(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, list[float]]:
+        scales = [self.imgsz / max(img.shape[:2]) for img in images]
+        sizes = [
+            (max(1, round(img.shape[1] * r)), max(1, round(img.shape[0] * r)))
+            for img, r in zip(images, scales, strict=True)
+        ]
+        bw = -(-max(w for w, _ in sizes) // _STRIDE) * _STRIDE
+        bh = -(-max(h for _, h in sizes) // _STRIDE) * _STRIDE
+        batch = np.full((len(images), bh, bw, 3), _PAD, dtype=np.uint8)
+        for i, (img, (w, h)) in enumerate(zip(images, sizes, strict=True)):
+            interp = cv2.INTER_AREA if w < img.shape[1] else cv2.INTER_LINEAR
+            batch[i, :h, :w] = cv2.resize(img, (w, h), interpolation=interp)
+        tensor = batch.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        return np.ascontiguousarray(tensor), scales
+
+    def _decode(self, out: np.ndarray, scale: float, width: int, height: int) -> list[Detection]:
+        scores = out[4]
+        keep = scores >= self.confidence
+        if not keep.any():
+            return []
+        cx, cy, w, h = out[:4, keep]
+        s = scores[keep]
+        xywh = np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
+        nms = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), self.confidence, self.iou)
+        idx = np.asarray(nms, dtype=int).reshape(-1)
+        boxes = xywh[idx] / scale
+        boxes[:, 2:] += boxes[:, :2]
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        order = np.argsort(-s[idx], kind="stable")
+        return [
+            Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(sc))
+            for b, sc in zip(boxes[order], s[idx][order], strict=True)
+        ]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of ``(N,4)`` and ``(M,4)`` x1,y1,x2,y2 boxes, shape ``(N, M)``."""
+    a = np.asarray(a, dtype=float).reshape(-1, 4)
+    b = np.asarray(b, dtype=float).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9))
+
+
+def match_boxes(predicted: np.ndarray, truth: np.ndarray, iou: float = 0.4) -> tuple[int, int, int]:
+    """Greedy one-to-one matching (predictions best first): ``(true_pos, false_pos, false_neg)``."""
+    predicted = np.asarray(predicted, dtype=float).reshape(-1, 4)
+    truth = np.asarray(truth, dtype=float).reshape(-1, 4)
+    if len(predicted) == 0 or len(truth) == 0:
+        return 0, len(predicted), len(truth)
+    ious = box_iou(predicted, truth)
+    used = np.zeros(len(truth), dtype=bool)
+    tp = 0
+    for row in ious:
+        row = np.where(used, -1.0, row)
+        j = int(row.argmax())
+        if row[j] >= iou:
+            used[j] = True
+            tp += 1
+    return tp, len(predicted) - tp, len(truth) - tp
