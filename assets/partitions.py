@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-__all__ = ["daily_partitions", "INGEST_GROUP"]
+__all__ = ["INGEST_GROUP", "daily_partitions"]
 
 # Earliest capture date the tables accept; older drops are refused by ingest.max_age_days anyway.
 daily_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")

@@ -6,10 +6,10 @@ import dagster as dg
 
 from pipelines.config import Settings, load_settings
 
-__all__ = ["AlprSettings", "RESOURCES_BY_DEPLOYMENT"]
+__all__ = ["RESOURCES_BY_DEPLOYMENT", "AlprSettings"]
 
 
-class AlprSettings(dg.ConfigurableResource):  # type: ignore[misc]
+class AlprSettings(dg.ConfigurableResource):
     """The project's settings: ``ALPR_*`` variables over an optional TOML file."""
 
     config_path: str | None = None

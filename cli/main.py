@@ -52,7 +52,14 @@ def version() -> None:
     """Versions of alpr-pipeline and the components it runs."""
     import importlib.metadata as md
 
-    names = ["polars", "deltalake", "dagster", "apache-airflow", "great-expectations", "ultralytics"]
+    names = [
+        "polars",
+        "deltalake",
+        "dagster",
+        "apache-airflow",
+        "great-expectations",
+        "ultralytics",
+    ]
     click.echo(f"alpr-pipeline {__version__}")
     for name in names:
         try:
@@ -139,7 +146,9 @@ def status(ctx: click.Context, fmt: str) -> None:
             click.echo(json.dumps(row))
         return
     click.echo(counts if counts.height else "no objects registered yet")
-    click.echo(recent_runs(settings).select("run_id", "status", "listed", "ingested", "quarantined"))
+    click.echo(
+        recent_runs(settings).select("run_id", "status", "listed", "ingested", "quarantined")
+    )
 
 
 @cli.command()

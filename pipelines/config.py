@@ -46,7 +46,11 @@ class S3Settings:
     def __post_init__(self) -> None:
         for name in ("drops_bucket", "lake_bucket"):
             value = getattr(self, name)
-            if not (3 <= len(value) <= 63) or not value.replace("-", "").isalnum() or value != value.lower():
+            if (
+                not (3 <= len(value) <= 63)
+                or not value.replace("-", "").isalnum()
+                or value != value.lower()
+            ):
                 raise ConfigError(
                     f"s3.{name}={value!r} is not a valid bucket name "
                     "(3-63 lowercase letters, digits and '-')"
@@ -211,7 +215,7 @@ def _build(cls: type, key_prefix: str, toml: Mapping[str, Any], env: Mapping[str
     for f in fields(cls):
         key = f"{key_prefix}{f.name}"
         annotation = hints[f.name]
-        if dataclasses.is_dataclass(annotation):
+        if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
             section = toml.get(f.name, {})
             if not isinstance(section, Mapping):
                 raise ConfigError(f"[{key}] must be a TOML table")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AlprError", "ConfigError", "ServiceError", "StorageError", "RecognitionError"]
+__all__ = ["AlprError", "ConfigError", "RecognitionError", "ServiceError", "StorageError"]
 
 
 class AlprError(Exception):

@@ -20,11 +20,11 @@ from pipelines.config import IngestSettings
 from pipelines.ingest.quarantine import Quarantined, QuarantineReason
 
 __all__ = [
-    "KeyFacts",
     "ImageFacts",
+    "KeyFacts",
     "Sidecar",
-    "parse_key",
     "inspect_image",
+    "parse_key",
     "parse_sidecar",
     "resolve_capture",
 ]
@@ -220,7 +220,9 @@ def resolve_capture(
     )
     captured_at, source = next(((t, s) for t, s in candidates if t is not None), (None, ""))
     if captured_at is None:
-        raise Quarantined(QuarantineReason.NO_CAPTURE_TIME, "no capture time in sidecar, key or EXIF")
+        raise Quarantined(
+            QuarantineReason.NO_CAPTURE_TIME, "no capture time in sidecar, key or EXIF"
+        )
     if captured_at > as_of + timedelta(seconds=settings.future_tolerance_seconds):
         raise Quarantined(
             QuarantineReason.FUTURE_CAPTURE_TIME,

@@ -23,10 +23,10 @@ from pipelines.storage.catalog import (
 )
 from pipelines.storage.tables import conform, write_partition
 
-__all__ = ["IMAGES_SCHEMA", "PartitionWrite", "write_images_partition", "pending_image_partitions"]
+__all__ = ["IMAGES_SCHEMA", "PartitionWrite", "pending_image_partitions", "write_images_partition"]
 
 IMAGES_SCHEMA = pl.Schema(
-    {
+    {  # type: ignore[arg-type]  # polars' stubs do not type a dict of dtype instances
         "image_id": pl.String,
         "bucket": pl.String,
         "key": pl.String,

@@ -22,7 +22,7 @@ class QuarantineReason(StrEnum):
     IMPLAUSIBLY_OLD = "implausibly_old"
 
 
-class Quarantined(Exception):  # noqa: N818 - a control-flow signal, caught by the ingest step
+class Quarantined(Exception):
     """Raised by a check to refuse one object; carries the reason and a human-readable detail."""
 
     def __init__(self, reason: QuarantineReason, detail: str) -> None:

@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from queue import Queue
+from threading import Event, Thread
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,7 +93,9 @@ def _strip_etag(etag: str) -> str:
 
 def _pages(client: Any, bucket: str, prefix: str) -> Iterator[list[_ObjectRef]]:
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": 1000}):
+    for page in paginator.paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": 1000}
+    ):
         yield [
             _ObjectRef(o["Key"], _strip_etag(o["ETag"]), int(o["Size"]))
             for o in page.get("Contents", [])
@@ -112,9 +116,7 @@ def _units(pages: Iterator[list[_ObjectRef]], sidecar_suffix: str) -> Iterator[l
 
     def pair(refs: list[_ObjectRef]) -> list[_Unit]:
         sidecars = {stem(r): r for r in refs if r.key.endswith(sidecar_suffix)}
-        return [
-            _Unit(r, sidecars.get(stem(r))) for r in refs if not r.key.endswith(sidecar_suffix)
-        ]
+        return [_Unit(r, sidecars.get(stem(r))) for r in refs if not r.key.endswith(sidecar_suffix)]
 
     for page in pages:
         refs = held + page
@@ -228,15 +230,15 @@ def _commit(
     if not rows:
         return
     columns = {c.name for c in camera_objects.columns}
-    full = [{c: r.get(c) for c in columns} for r in rows]
+    full: list[dict[str, Any]] = [{c: r.get(c) for c in columns} for r in rows]
     with engine.begin() as conn:
         stmt = _insert_new(conn, full)
         new_ids = {r[0] for r in conn.execute(stmt)}
         new = [r for r in full if r["image_id"] in new_ids]
         ingested = [r for r in new if r["status"] == "ingested"]
-        dates = {r["capture_date"] for r in ingested}
+        dates: set[date] = {r["capture_date"] for r in ingested}
         mark_partitions(conn, IMAGES_TABLE, dates, as_of)
-        added_bytes = sum(r["size_bytes"] for r in ingested)
+        added_bytes = sum(int(r["size_bytes"]) for r in ingested)
         conn.execute(
             ingest_runs.update()
             .where(ingest_runs.c.run_id == report.run_id)
@@ -265,6 +267,36 @@ def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> Any:
         .on_conflict_do_nothing()
         .returning(camera_objects.c.image_id)
     )
+
+
+def _read_ahead(items: Iterator[_Unit], depth: int) -> Iterator[_Unit]:
+    """Iterate ``items`` in a background thread, at most ``depth`` ahead of the consumer."""
+    queue: Queue[tuple[_Unit | None, BaseException | None]] = Queue(maxsize=depth)
+    stop = Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((item, None))
+            queue.put((None, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises
+            queue.put((None, exc))
+
+    Thread(target=produce, name="ingest-list", daemon=True).start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is None:
+                return
+            yield item
+    finally:
+        stop.set()
+        while not queue.empty():  # unblock the producer so it can see the stop flag
+            queue.get_nowait()
 
 
 def register_drops(
@@ -307,7 +339,9 @@ def register_drops(
         )
 
     def new_units() -> Iterator[_Unit]:
-        for units in _units(_pages(client, s3.drops_bucket, s3.drops_prefix), ingest.sidecar_suffix):
+        for units in _units(
+            _pages(client, s3.drops_bucket, s3.drops_prefix), ingest.sidecar_suffix
+        ):
             report.listed += len(units)
             with engine.connect() as conn:
                 known = _known(conn, s3.drops_bucket, units)
@@ -321,7 +355,20 @@ def register_drops(
     try:
         batch: list[dict[str, Any]] = []
         in_flight: deque[Future[dict[str, Any] | None]] = deque()
-        with ThreadPoolExecutor(ingest.workers, thread_name_prefix="ingest") as pool:
+        committing: Future[None] | None = None
+        # Listing, fetching and committing overlap: the listing runs ahead in its own thread and
+        # one batch commits in the background while the next is fetched. Commits stay serial.
+        with (
+            ThreadPoolExecutor(ingest.workers, thread_name_prefix="ingest") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="ingest-commit") as committer,
+        ):
+
+            def flush() -> None:
+                nonlocal committing
+                if committing is not None:
+                    committing.result()
+                committing = committer.submit(_commit, engine, list(batch), report, as_of)
+                batch.clear()
 
             def drain(limit: int) -> None:
                 while len(in_flight) > limit:
@@ -331,14 +378,15 @@ def register_drops(
                     if progress:
                         progress(1)
                     if len(batch) >= ingest.batch_size:
-                        _commit(engine, batch, report, as_of)
-                        batch.clear()
+                        flush()
 
-            for unit in new_units():
+            for unit in _read_ahead(new_units(), depth=2000):
                 in_flight.append(pool.submit(_examine, ctx, unit))
                 drain(ingest.workers * 4)  # bounded read-ahead keeps memory flat
             drain(0)
-        _commit(engine, batch, report, as_of)
+            flush()
+            if committing is not None:
+                committing.result()
         status = "succeeded"
     finally:
         with engine.begin() as conn:

@@ -19,7 +19,7 @@ from pipelines.config import Settings
 from pipelines.ingest.quarantine import QuarantineReason
 from pipelines.storage.objects import ensure_bucket, s3_client
 
-__all__ = ["SampleDrop", "seed_sample_drop", "capture_key", "jpeg_bytes"]
+__all__ = ["SampleDrop", "capture_key", "jpeg_bytes", "seed_sample_drop"]
 
 
 @dataclass
@@ -77,7 +77,9 @@ def seed_sample_drop(
             "heading": float(rng.integers(0, 360)),
             "lane": int(rng.integers(1, 4)),
         }
-        client.put_object(Bucket=bucket, Key=key.rsplit(".", 1)[0] + ".json", Body=json.dumps(sidecar))
+        client.put_object(
+            Bucket=bucket, Key=key.rsplit(".", 1)[0] + ".json", Body=json.dumps(sidecar)
+        )
         client.put_object(Bucket=bucket, Key=key, Body=jpeg_bytes(image), ContentType="image/jpeg")
         drop.good.append(key)
         drop.plates[key] = plates

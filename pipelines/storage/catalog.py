@@ -22,15 +22,15 @@ from pipelines.errors import StorageError
 
 __all__ = [
     "camera_objects",
-    "ingest_runs",
-    "metadata",
-    "partition_marks",
+    "clear_partition_mark",
     "engine_for",
-    "upgrade_catalog",
+    "ingest_runs",
     "insert_ignoring_duplicates",
     "mark_partitions",
+    "metadata",
+    "partition_marks",
     "pending_partitions",
-    "clear_partition_mark",
+    "upgrade_catalog",
 ]
 
 metadata = sa.MetaData()
@@ -141,19 +141,30 @@ def insert_ignoring_duplicates(
     return int(result.rowcount or 0)
 
 
-def mark_partitions(conn: sa.Connection, table_name: str, dates: Iterable[date], now: datetime) -> None:
+def mark_partitions(
+    conn: sa.Connection, table_name: str, dates: Iterable[date], now: datetime
+) -> None:
     """Note that ``table_name``'s partitions for ``dates`` must be (re)written."""
     for day in sorted(set(dates)):
         updated = conn.execute(
             partition_marks.update()
-            .where(partition_marks.c.table_name == table_name, partition_marks.c.capture_date == day)
+            .where(
+                partition_marks.c.table_name == table_name, partition_marks.c.capture_date == day
+            )
             .values(generation=partition_marks.c.generation + 1, marked_at=now)
         ).rowcount
         if not updated:
             insert_ignoring_duplicates(
                 conn,
                 partition_marks,
-                [{"table_name": table_name, "capture_date": day, "generation": 1, "marked_at": now}],
+                [
+                    {
+                        "table_name": table_name,
+                        "capture_date": day,
+                        "generation": 1,
+                        "marked_at": now,
+                    }
+                ],
             )
 
 

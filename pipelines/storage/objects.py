@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from pipelines.config import S3Settings
 
-__all__ = ["s3_client", "ensure_bucket", "delta_storage_options", "lake_uri"]
+__all__ = ["delta_storage_options", "ensure_bucket", "lake_uri", "s3_client"]
 
 
 @cache

@@ -7,6 +7,7 @@ runs in its own process group so that stopping it leaves no orphan behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from urllib.parse import urlparse
 from pipelines.config import S3Settings
 from pipelines.errors import ServiceError
 
-__all__ = ["SeaweedServer", "weed_binary", "port_is_open"]
+__all__ = ["SeaweedServer", "port_is_open", "weed_binary"]
 
 
 def weed_binary() -> str:
@@ -147,7 +148,9 @@ class SeaweedServer:
                 return
             time.sleep(0.3)
         self.stop()
-        raise ServiceError(f"SeaweedFS S3 did not answer within {timeout:.0f}s; see {self.log_file}")
+        raise ServiceError(
+            f"SeaweedFS S3 did not answer within {timeout:.0f}s; see {self.log_file}"
+        )
 
     def _s3_ready(self) -> bool:
         if not self.is_running():
@@ -172,10 +175,8 @@ class SeaweedServer:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
-            except ChildProcessError:
-                pass
             try:
                 os.killpg(pid, 0)
             except ProcessLookupError:

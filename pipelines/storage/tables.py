@@ -15,7 +15,7 @@ from deltalake.exceptions import TableNotFoundError
 from pipelines.config import Settings
 from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake_uri
 
-__all__ = ["conform", "write_partition", "scan_table", "table_exists"]
+__all__ = ["conform", "scan_table", "table_exists", "write_partition"]
 
 PARTITION_COLUMN = "capture_date"
 

@@ -30,7 +30,9 @@ def _encoded(fmt: str, size: tuple[int, int] = (40, 20)) -> bytes:
 
 
 def test_key_gives_camera_and_time() -> None:
-    facts = parse_key("cam-07/2026-03-10/20260310T142233Z_00001.jpg", PATTERN, SETTINGS.key_time_format)
+    facts = parse_key(
+        "cam-07/2026-03-10/20260310T142233Z_00001.jpg", PATTERN, SETTINGS.key_time_format
+    )
     assert facts == KeyFacts("cam-07", datetime(2026, 3, 10, 14, 22, 33, tzinfo=UTC))
 
 
@@ -87,7 +89,12 @@ def test_sidecar_fields_parse() -> None:
         b' "latitude": 39.7, "longitude": -105.1, "heading": 270, "lane": 2}'
     )
     assert sidecar.captured_at == datetime(2026, 3, 10, 21, 22, 33, 500000, tzinfo=UTC)
-    assert (sidecar.latitude, sidecar.longitude, sidecar.heading, sidecar.lane) == (39.7, -105.1, 270.0, 2)
+    assert (sidecar.latitude, sidecar.longitude, sidecar.heading, sidecar.lane) == (
+        39.7,
+        -105.1,
+        270.0,
+        2,
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,14 +123,21 @@ EXIF_TIME = datetime(2026, 3, 9, 12, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("key_time", "sidecar", "exif", "expected"),
     [
-        (KEY_TIME, Sidecar(captured_at=KEY_TIME + timedelta(seconds=30)), EXIF_TIME,
-         (KEY_TIME + timedelta(seconds=30), "sidecar")),
+        (
+            KEY_TIME,
+            Sidecar(captured_at=KEY_TIME + timedelta(seconds=30)),
+            EXIF_TIME,
+            (KEY_TIME + timedelta(seconds=30), "sidecar"),
+        ),
         (KEY_TIME, Sidecar(latitude=1.0), EXIF_TIME, (KEY_TIME, "key")),
         (None, None, EXIF_TIME, (EXIF_TIME, "exif")),
     ],
 )
 def test_capture_time_prefers_sidecar_then_key_then_exif(
-    key_time: datetime | None, sidecar: Sidecar | None, exif: datetime | None, expected: tuple[datetime, str]
+    key_time: datetime | None,
+    sidecar: Sidecar | None,
+    exif: datetime | None,
+    expected: tuple[datetime, str],
 ) -> None:
     got = resolve_capture(KeyFacts("cam-1", key_time), sidecar, exif, SETTINGS, AS_OF)
     assert got == expected
@@ -132,15 +146,31 @@ def test_capture_time_prefers_sidecar_then_key_then_exif(
 @pytest.mark.parametrize(
     ("key", "sidecar", "exif", "reason"),
     [
-        (KeyFacts("cam-1", KEY_TIME), Sidecar(camera_id="cam-2"), None,
-         QuarantineReason.CONTRADICTING_SIDECAR),
-        (KeyFacts("cam-1", KEY_TIME), Sidecar(captured_at=KEY_TIME + timedelta(hours=1)), None,
-         QuarantineReason.CONTRADICTING_SIDECAR),
+        (
+            KeyFacts("cam-1", KEY_TIME),
+            Sidecar(camera_id="cam-2"),
+            None,
+            QuarantineReason.CONTRADICTING_SIDECAR,
+        ),
+        (
+            KeyFacts("cam-1", KEY_TIME),
+            Sidecar(captured_at=KEY_TIME + timedelta(hours=1)),
+            None,
+            QuarantineReason.CONTRADICTING_SIDECAR,
+        ),
         (KeyFacts("cam-1", None), None, None, QuarantineReason.NO_CAPTURE_TIME),
-        (KeyFacts("cam-1", AS_OF + timedelta(hours=1)), None, None,
-         QuarantineReason.FUTURE_CAPTURE_TIME),
-        (KeyFacts("cam-1", AS_OF - timedelta(days=SETTINGS.max_age_days + 1)), None, None,
-         QuarantineReason.IMPLAUSIBLY_OLD),
+        (
+            KeyFacts("cam-1", AS_OF + timedelta(hours=1)),
+            None,
+            None,
+            QuarantineReason.FUTURE_CAPTURE_TIME,
+        ),
+        (
+            KeyFacts("cam-1", AS_OF - timedelta(days=SETTINGS.max_age_days + 1)),
+            None,
+            None,
+            QuarantineReason.IMPLAUSIBLY_OLD,
+        ),
     ],
 )
 def test_implausible_or_contradicting_times_are_refused(

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from polars.testing import assert_frame_equal
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from polars.testing import assert_frame_equal
 
 from pipelines import ingest
 from pipelines.config import Settings
@@ -53,7 +53,9 @@ def test_sample_drop_is_ingested_and_bad_objects_quarantined(settings: Settings,
     assert report.ingested == len(drop.good)
     assert report.quarantined == len(drop.bad)
     ledger = _ledger(settings)
-    reasons = dict(ledger.filter(pl.col("status") == "quarantined").select("key", "reason").iter_rows())
+    reasons = dict(
+        ledger.filter(pl.col("status") == "quarantined").select("key", "reason").iter_rows()
+    )
     assert reasons == {key: reason.value for key, reason in drop.bad.items()}
     assert ledger.filter(pl.col("status") == "quarantined").get_column("detail").is_not_null().all()
 
@@ -71,7 +73,9 @@ def test_sample_drop_is_ingested_and_bad_objects_quarantined(settings: Settings,
         assert f"quarantine/{reason.value}/{settings.s3.drops_bucket}/{key}" in kept
 
     counts = ingest.ingest_counts(settings)
-    assert counts.filter(pl.col("status") == "ingested").get_column("objects").sum() == len(drop.good)
+    assert counts.filter(pl.col("status") == "ingested").get_column("objects").sum() == len(
+        drop.good
+    )
     assert counts.filter(pl.col("reason") == "empty").get_column("objects").to_list() == [1]
 
 
@@ -88,15 +92,20 @@ def test_rerun_registers_nothing_and_table_is_unchanged(settings: Settings) -> N
     assert_frame_equal(scan_table(settings, "images").collect(), first, check_row_order=False)
 
 
-def test_new_objects_and_new_versions_are_picked_up_incrementally(settings: Settings, s3: Any) -> None:
+def test_new_objects_and_new_versions_are_picked_up_incrementally(
+    settings: Settings, s3: Any
+) -> None:
     bucket = settings.s3.drops_bucket
     when = datetime(2026, 3, 10, 8, tzinfo=UTC)
     first_key = capture_key("cam-01", when, 1)
     s3.put_object(Bucket=bucket, Key=first_key, Body=jpeg_bytes(Image.new("RGB", (32, 16))))
     _ingest_all(settings)
 
-    s3.put_object(Bucket=bucket, Key=capture_key("cam-01", when + timedelta(days=-1), 2),
-                  Body=jpeg_bytes(Image.new("RGB", (32, 16))))
+    s3.put_object(
+        Bucket=bucket,
+        Key=capture_key("cam-01", when + timedelta(days=-1), 2),
+        Body=jpeg_bytes(Image.new("RGB", (32, 16))),
+    )
     s3.put_object(Bucket=bucket, Key=first_key, Body=jpeg_bytes(Image.new("RGB", (48, 16))))
     report = _ingest_all(settings, "run-2")
 
@@ -109,33 +118,54 @@ def test_new_objects_and_new_versions_are_picked_up_incrementally(settings: Sett
 @pytest.mark.parametrize(
     ("key", "body", "setting", "reason"),
     [
-        ("cam-09/2026-03-10/20260310T080000Z_1.jpg", None, {"camera_registry": "registry"},
-         "unknown_camera"),
+        (
+            "cam-09/2026-03-10/20260310T080000Z_1.jpg",
+            None,
+            {"camera_registry": "registry"},
+            "unknown_camera",
+        ),
         ("cam-01/2024-01-01/20240101T080000Z_1.jpg", None, {}, "implausibly_old"),
         ("loose-file.jpg", None, {}, "unrecognised_key"),
-        ("cam-01/2026-03-10/20260310T080000Z_1.jpg", b"x" * 5000, {"max_image_bytes": 4000},
-         "too_large"),
+        (
+            "cam-01/2026-03-10/20260310T080000Z_1.jpg",
+            b"x" * 5000,
+            {"max_image_bytes": 4000},
+            "too_large",
+        ),
     ],
 )
 def test_other_quarantine_reasons(
-    settings: Settings, s3: Any, tmp_path: Path,
-    key: str, body: bytes | None, setting: dict[str, Any], reason: str,
+    settings: Settings,
+    s3: Any,
+    tmp_path: Path,
+    key: str,
+    body: bytes | None,
+    setting: dict[str, Any],
+    reason: str,
 ) -> None:
     if setting.get("camera_registry"):
         registry = tmp_path / "cameras.csv"
         registry.write_text("camera_id\ncam-01\ncam-02\n")
         setting = {"camera_registry": str(registry)}
     settings = settings.replace(ingest=setting)
-    s3.put_object(Bucket=settings.s3.drops_bucket, Key=key,
-                  Body=body or jpeg_bytes(Image.new("RGB", (32, 16))))
+    s3.put_object(
+        Bucket=settings.s3.drops_bucket,
+        Key=key,
+        Body=body or jpeg_bytes(Image.new("RGB", (32, 16))),
+    )
     report = _ingest_all(settings)
     assert report.by_reason == {reason: 1}
 
 
-def test_no_capture_time_when_key_has_none_and_no_sidecar_or_exif(settings: Settings, s3: Any) -> None:
+def test_no_capture_time_when_key_has_none_and_no_sidecar_or_exif(
+    settings: Settings, s3: Any
+) -> None:
     settings = settings.replace(ingest={"key_pattern": r"^(?P<camera>[a-z0-9-]+)/[^/]+\.jpg$"})
-    s3.put_object(Bucket=settings.s3.drops_bucket, Key="cam-01/plain.jpg",
-                  Body=jpeg_bytes(Image.new("RGB", (32, 16))))
+    s3.put_object(
+        Bucket=settings.s3.drops_bucket,
+        Key="cam-01/plain.jpg",
+        Body=jpeg_bytes(Image.new("RGB", (32, 16))),
+    )
     assert _ingest_all(settings).by_reason == {"no_capture_time": 1}
 
 
@@ -149,8 +179,7 @@ def test_rerun_after_kill_9_has_no_duplicate_and_no_gap(
     for key in keys:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
 
-    env = {**os.environ, **alpr_env, "ALPR_INGEST_BATCH_SIZE": "1",
-           "ALPR_INGEST_WORKERS": "1"}
+    env = {**os.environ, **alpr_env, "ALPR_INGEST_BATCH_SIZE": "1", "ALPR_INGEST_WORKERS": "1"}
     code = (
         "from datetime import datetime, UTC\n"
         "from pipelines.config import load_settings\n"

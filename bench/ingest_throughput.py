@@ -1,0 +1,219 @@
+"""Ingestion throughput and memory, against a SeaweedFS started here.
+
+Measures, in one run on the same drop:
+- the raw boto3 GET rate (same thread count as ingestion, bodies read and discarded);
+- ingestion's first pass (GET, sha256, image checks, ledger commits, images partitions);
+- a re-run over the already-ingested drop;
+- peak RSS of an ingest process for a small and a large drop (memory must not grow with the drop).
+
+    python bench/ingest_throughput.py --objects 20000 --memory-objects 2000,100000 --out docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pipelines.config import Settings, load_settings
+from pipelines.ingest import pending_image_partitions, register_drops, write_images_partition
+from pipelines.ingest.sample import capture_key
+from pipelines.storage.objects import ensure_bucket, s3_client
+from pipelines.storage.seaweed import SeaweedServer
+
+DAY = date.today() - timedelta(days=1)
+
+
+def _jpeg_of_about(size_bytes: int, seed: int) -> bytes:
+    """A camera-like JPEG of roughly ``size_bytes`` (smooth noise compresses like a photo)."""
+    rng = np.random.default_rng(seed)
+    side = 320
+    while True:
+        small = rng.integers(0, 255, (side // 8, side // 8 * 16 // 9, 3), dtype=np.uint8)
+        img = Image.fromarray(small).resize((side * 16 // 9, side), Image.Resampling.BILINEAR)
+        noise = rng.integers(-12, 12, (side, side * 16 // 9, 3))
+        arr = np.clip(np.asarray(img, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="JPEG", quality=80)
+        if buf.tell() >= size_bytes * 0.9:
+            return buf.getvalue()
+        side += 64
+
+
+def _seed(settings: Settings, n: int, bucket: str, workers: int) -> list[str]:
+    client = s3_client(settings.s3)
+    ensure_bucket(settings.s3, bucket)
+    bodies = [_jpeg_of_about(50_000, seed) for seed in range(8)]
+    start = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
+    keys = [
+        capture_key(f"cam-{i % 12:02d}", start + timedelta(seconds=i * 86400 // max(n, 1)), i)
+        for i in range(n)
+    ]
+    with ThreadPoolExecutor(workers) as pool:
+        list(
+            pool.map(
+                lambda ik: client.put_object(Bucket=bucket, Key=ik[1], Body=bodies[ik[0] % 8]),
+                enumerate(keys),
+            )
+        )
+    return keys
+
+
+def _raw_get_rate(settings: Settings, keys: list[str], workers: int) -> float:
+    client = s3_client(settings.s3)
+    bucket = settings.s3.drops_bucket
+
+    def get(key: str) -> int:
+        return len(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        total = sum(pool.map(get, keys))
+    assert total > 0
+    return len(keys) / (time.perf_counter() - t0)
+
+
+def _ingest(settings: Settings, run_id: str) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    report = register_drops(settings, run_id, datetime.now(UTC))
+    for day in pending_image_partitions(settings):
+        write_images_partition(settings, day)
+    return time.perf_counter() - t0, report.ingested
+
+
+def _free_port() -> int:
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port < 40000:
+            return port
+
+
+def _settings(base: Settings, work: Path, bucket: str) -> Settings:
+    return base.replace(
+        data_dir=work,
+        s3={"drops_bucket": bucket, "lake_bucket": f"{bucket}-lake"},
+        catalog={"url": f"sqlite:///{work / (bucket + '.sqlite3')}"},
+    )
+
+
+def _child_peak_rss(settings: Settings) -> tuple[float, float]:
+    """Run one ingest in a fresh process; its wall time and peak RSS in MiB."""
+    env = {
+        **os.environ,
+        "ALPR_DATA_DIR": str(settings.data_dir),
+        "ALPR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
+        "ALPR_S3_SECRET_ACCESS_KEY": settings.s3.secret_access_key,
+        "ALPR_S3_DROPS_BUCKET": settings.s3.drops_bucket,
+        "ALPR_S3_LAKE_BUCKET": settings.s3.lake_bucket,
+        "ALPR_CATALOG_URL": settings.catalog_url,
+    }
+    code = (
+        "import resource, sys, time, json\n"
+        "from bench.ingest_throughput import _ingest\n"
+        "from pipelines.config import load_settings\n"
+        "t, n = _ingest(load_settings(), 'memory')\n"
+        "print(json.dumps({'seconds': t, 'ingested': n,"
+        " 'peak_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["peak_mib"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--objects", type=int, default=5000)
+    parser.add_argument("--memory-objects", default="1000,10000")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    base = load_settings(env={})
+    workers = base.ingest.workers
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-") as tmp:
+        work = Path(tmp)
+        s3 = base.s3.__class__(endpoint_url=f"http://127.0.0.1:{_free_port()}")
+        base = base.replace(s3=s3)
+        server = SeaweedServer(s3, work / "seaweed")
+        server.start()
+        try:
+            settings = _settings(base, work, "bench-drop")
+            keys = _seed(settings, args.objects, settings.s3.drops_bucket, workers)
+            raw = _raw_get_rate(settings, keys, workers)
+            first_s, ingested = _ingest(settings, "first")
+            assert ingested == len(keys), (ingested, len(keys))
+            rerun_s, again = _ingest(settings, "rerun")
+            assert again == 0
+            memory = []
+            for n in (int(x) for x in args.memory_objects.split(",")):
+                mem_settings = _settings(base, work, f"bench-mem-{n}")
+                _seed(mem_settings, n, mem_settings.s3.drops_bucket, workers)
+                seconds, peak = _child_peak_rss(mem_settings)
+                memory.append((n, seconds, peak))
+        finally:
+            server.stop()
+
+    first_rate = len(keys) / first_s
+    rerun_rate = len(keys) / rerun_s
+    lines = [
+        "## Ingestion throughput",
+        "",
+        f"`python bench/ingest_throughput.py --objects {args.objects} --memory-objects "
+        f"{args.memory_objects}` on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}; SeaweedFS "
+        f"on the same machine, ~50 KB JPEGs, {workers} threads, SQLite catalog.",
+        "",
+        "| measure | objects/s | ratio |",
+        "|---|---:|---:|",
+        f"| raw boto3 GET (read and discard) | {raw:,.0f} | 1.00 |",
+        f"| ingest, first pass | {first_rate:,.0f} | {first_rate / raw:.2f} of raw GET |",
+        f"| ingest, re-run over the ingested drop | {rerun_rate:,.0f} | "
+        f"{first_s / rerun_s:.1f}x faster than first pass |",
+        "",
+        "| drop size (objects) | ingest seconds | peak RSS (MiB) |",
+        "|---:|---:|---:|",
+        *[f"| {n:,} | {s:,.1f} | {p:,.0f} |" for n, s, p in memory],
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        _replace_section(args.out, "## Ingestion throughput", text)
+
+
+def _replace_section(path: Path, heading: str, text: str) -> None:
+    """Replace ``heading``'s section of a markdown file (up to the next ``## ``), or append it."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    start = old.find(heading)
+    if start < 0:
+        new = old.rstrip() + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(heading))
+        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new.rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    main()

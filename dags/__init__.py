@@ -1,0 +1,1 @@
+"""Airflow 3 DAGs over the pipelines core, one per domain."""
