@@ -10,3 +10,4 @@ __all__ = ["INGEST_GROUP", "daily_partitions"]
 daily_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
 
 INGEST_GROUP = "ingest"
+RECOGNITION_GROUP = "recognition"

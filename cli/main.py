@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,6 +26,10 @@ Examples:
   alpr demo                   seed a sample drop, ingest it, print a summary
   alpr ingest                 register new camera objects and write their images partitions
   alpr status                 objects ingested and quarantined, by reason; latest runs
+  alpr recognize photo.jpg dir/ --format jsonl     plates in image files (no services needed)
+  alpr recognize crops/ --plate-crops              read already-cropped plates (OCR only)
+  alpr recognize-partition 2026-03-10              detections and reads of one capture date
+  alpr train detector --epochs 35                  retrain the plate detector (CPU is fine)
   alpr config                 the settings in force (secrets masked)
 """
 
@@ -177,6 +183,123 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
         "Open the Airflow UI:  make airflow   (then http://127.0.0.1:8080)\n"
         "Stop SeaweedFS:       .venv/bin/alpr services down",
         err=True,
+    )
+
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def _image_files(paths: tuple[str, ...]) -> Iterator[str]:
+    """Each path as given; directories walked (sorted), keeping image files only."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                if found.suffix.lower() in IMAGE_SUFFIXES:
+                    yield os.path.join(given, str(found.relative_to(path)))
+        else:
+            yield given
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--plate-crops", is_flag=True, help="images are cropped plates: OCR only")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl")
+@click.option("--batch", default=8, show_default=True, help="frames per detector batch")
+@click.pass_context
+def recognize(
+    ctx: click.Context, paths: tuple[str, ...], plate_crops: bool, fmt: str, batch: int
+) -> None:
+    """Find and read plates in image files; one JSON object per image on stdout."""
+    from pipelines.errors import RecognitionError
+    from pipelines.recognition.recognize import Recognizer, decode_image
+
+    recognizer = Recognizer.load(_settings(ctx).recognition)
+    files = list(_image_files(paths))
+
+    def emit(path: str, plates: list[dict[str, Any]], error: str | None = None) -> None:
+        record: dict[str, Any] = {"image": path, "plates": plates}
+        if error:
+            record["error"] = error
+        if fmt == "jsonl":
+            click.echo(json.dumps(record))
+        else:
+            texts = ", ".join(f"{p['text']} ({p['confidence']:.2f})" for p in plates)
+            click.echo(f"{path}\t{texts or error or '-'}")
+
+    with _progress(len(files), "recognize") as tick:
+        for start in range(0, len(files), batch):
+            chunk = files[start : start + batch]
+            frames, names = [], []
+            for path in chunk:
+                try:
+                    frames.append(decode_image(Path(path).read_bytes()))
+                    names.append(path)
+                except (OSError, RecognitionError) as exc:
+                    emit(path, [], f"unreadable image: {exc}")
+            if plate_crops:
+                results = [[f] for f in recognizer.read_crops(frames)]
+            else:
+                results = recognizer.read_frames(frames)
+            for path, findings in zip(names, results, strict=True):
+                emit(
+                    path,
+                    [
+                        {
+                            "text": f.read.text,
+                            "confidence": round(f.read.confidence, 4),
+                            "box": [round(v, 1) for v in f.detection.box],
+                        }
+                        for f in findings
+                    ],
+                )
+            tick(len(chunk))
+
+
+@cli.command("recognize-partition")
+@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
+@click.pass_context
+def recognize_partition_cmd(ctx: click.Context, day: datetime) -> None:
+    """Recognise every image of one capture date into the detections and reads tables."""
+    from pipelines.recognition.partition import recognize_partition
+
+    settings = _settings(ctx)
+    run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    with _progress(None, f"recognize {day:%Y-%m-%d}") as tick:
+        report = recognize_partition(settings, day.date(), run_id, progress=tick)
+    click.echo(json.dumps(_report_dict(report), indent=2))
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    return {
+        "capture_date": str(report.capture_date),
+        "images": report.images,
+        "failed": report.failed,
+        "plates": report.plates,
+        "read": report.read,
+        "mean_confidence": round(report.mean_confidence, 4),
+        "images_per_second": round(report.images_per_second, 2),
+        "model_versions": report.model_versions,
+    }
+
+
+@cli.group()
+def train() -> None:
+    """Train the project's own models."""
+
+
+@train.command("detector")
+@click.option("--epochs", default=35, show_default=True)
+@click.option("--imgsz", default=320, show_default=True, help="training crop size")
+@click.option("--out", type=click.Path(file_okay=False), default="var/train", show_default=True)
+def train_detector_cmd(epochs: int, imgsz: int, out: str) -> None:
+    """Train the YOLO plate detector from synthetic plates plus ../shared/data (if present),
+    then export ONNX/OpenVINO and write models/plate-detector/MODEL_CARD.md."""
+    from pipelines.recognition.train import train_detector
+
+    result = train_detector(Path(out), epochs=epochs, imgsz=imgsz)
+    click.echo(
+        json.dumps(result.__dict__ if hasattr(result, "__dict__") else str(result), default=str)
     )
 
 

@@ -6,3 +6,5 @@ from airflow.sdk import Asset
 
 camera_objects = Asset(name="ingest.camera_objects", uri="alpr://ingest/camera_objects")
 images = Asset(name="ingest.images", uri="alpr://ingest/images")
+detections = Asset(name="recognition.detections", uri="alpr://recognition/detections")
+reads = Asset(name="recognition.reads", uri="alpr://recognition/reads")

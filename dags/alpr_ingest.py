@@ -49,6 +49,8 @@ def alpr_ingest() -> None:
         from pipelines.config import load_settings
 
         written = ingest.write_images_partition(load_settings(), date.fromisoformat(day))
+        # Tells the recognition DAG, which this asset event triggers, which date to recognise.
+        get_current_context()["outlet_events"][images].extra = {"capture_date": day}
         return {"capture_date": day, "rows": written.rows, "bytes": written.bytes}
 
     write_images_partition.expand(day=register_drops())

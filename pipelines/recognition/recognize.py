@@ -1,0 +1,108 @@
+"""Plate recognition over frames: detect plates, crop them, read them.
+
+:func:`read_frames` is the one place detection and OCR are put together; the ``recognize``
+partition step (``partition.py``) and ``alpr recognize`` both call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from pipelines.config import RecognitionSettings
+from pipelines.errors import RecognitionError
+from pipelines.recognition.detector import Detection, PlateDetector
+from pipelines.recognition.ocr import PlateRead, PlateReader, default_model_path
+
+__all__ = ["PlateFinding", "Recognizer", "crop_plate", "decode_image"]
+
+# Margin added around a detected box before OCR, as a fraction of its height: detector boxes sit
+# tight on the plate edge, and the OCR's bands need the characters whole.
+_CROP_MARGIN = 0.08
+
+
+@dataclass(frozen=True)
+class PlateFinding:
+    detection: Detection
+    read: PlateRead
+    crop: np.ndarray  # RGB, what the OCR saw
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """RGB ``uint8`` array of an encoded image, EXIF orientation applied; RecognitionError if not."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", img.size)  # full-size decode; draft only picks the JPEG fast path
+            return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise RecognitionError(f"image does not decode: {exc}") from exc
+
+
+def crop_plate(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The plate region of ``image`` with a small margin, clipped to the frame."""
+    x1, y1, x2, y2 = box
+    margin = (y2 - y1) * _CROP_MARGIN
+    h, w = image.shape[:2]
+    left, top = max(0, int(x1 - margin)), max(0, int(y1 - margin))
+    right, bottom = min(w, int(np.ceil(x2 + margin))), min(h, int(np.ceil(y2 + margin)))
+    return image[top:bottom, left:right]
+
+
+class Recognizer:
+    """The detector and the OCR, loaded once and used for many frames."""
+
+    def __init__(self, detector: PlateDetector, reader: PlateReader, ocr_model: str) -> None:
+        self.detector = detector
+        self.reader = reader
+        self.ocr_model = ocr_model
+
+    @classmethod
+    def load(cls, settings: RecognitionSettings, threads: int | None = None) -> Recognizer:
+        from pathlib import Path
+
+        weights = Path(settings.detector_weights) if settings.detector_weights else None
+        detector = PlateDetector.load(
+            weights,
+            backend=settings.backend,
+            confidence=settings.confidence,
+            imgsz=settings.image_size,
+            threads=threads,
+        )
+        ocr_path = default_model_path()
+        ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
+        return cls(detector, PlateReader.load(threads=threads or 1), f"{ocr_path.name}@{ocr_sha}")
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {
+            "detector_sha256": self.detector.model_sha256,
+            "detector_backend": self.detector.backend,
+            "ocr_model": self.ocr_model,
+        }
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[PlateFinding]]:
+        """Plates found and read in each frame, best detection first."""
+        detections = self.detector.detect(frames)
+        crops = [
+            (i, det, crop_plate(frames[i], det.box))
+            for i, dets in enumerate(detections)
+            for det in dets
+        ]
+        reads = self.reader.read([crop for _, _, crop in crops])
+        findings: list[list[PlateFinding]] = [[] for _ in frames]
+        for (i, det, crop), read in zip(crops, reads, strict=True):
+            findings[i].append(PlateFinding(det, read, crop))
+        return findings
+
+    def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateFinding]:
+        """Read already-cropped plates (no detection); the box is the whole crop."""
+        reads = self.reader.read(crops)
+        return [
+            PlateFinding(Detection((0.0, 0.0, float(c.shape[1]), float(c.shape[0])), 1.0), r, c)
+            for c, r in zip(crops, reads, strict=True)
+        ]
