@@ -252,10 +252,13 @@ class PlateDetector:
         boxes[:, 2:] += boxes[:, :2]
         boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
         boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-        order = np.argsort(-s[idx], kind="stable")
+        kept = s[idx]
+        inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # padding-only boxes
+        boxes, kept = boxes[inside], kept[inside]
+        order = np.argsort(-kept, kind="stable")
         return [
             Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(sc))
-            for b, sc in zip(boxes[order], s[idx][order], strict=True)
+            for b, sc in zip(boxes[order], kept[order], strict=True)
         ]
 
 

@@ -97,12 +97,15 @@ def train_detector(
     threads: int = 2,
     export_imgsz: int = 640,
     command: str = "",
+    hours: float | None = None,
 ) -> TrainResult:
     """Train from scratch (no downloaded weights), export and write the model card.
 
     ``data_root`` defaults to ``../shared/data`` when it exists; ``workers`` is for building the
     dataset (ultralytics loads data in the main process on CPU); ``threads`` is torch's intra-op
-    thread count during training.
+    thread count during training. ``hours`` bounds the training time instead: ultralytics then
+    re-estimates the epoch count (and the learning-rate schedule) after every epoch, which keeps
+    a run on a shared machine within its budget.
     """
     if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
         data_root = DEFAULT_DATA_ROOT
@@ -151,6 +154,7 @@ def train_detector(
         close_mosaic=max(1, epochs // 5),
         patience=max(10, epochs),
         verbose=True,
+        **({"time": hours} if hours else {}),
     )
     log.info("training took %.1f min", (time.monotonic() - train_started) / 60)
     return finalize_detector(
@@ -344,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m pipelines.recognition.train", description=__doc__
     )
     parser.add_argument("--epochs", type=int, default=35)
+    parser.add_argument(
+        "--hours", type=float, default=None, help="time budget; overrides --epochs when given"
+    )
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
     parser.add_argument("--data-root", type=Path, default=None)
@@ -377,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             model_dir=args.model_dir,
             batch=args.batch,
             threads=args.threads,
+            hours=args.hours,
             command=shlex.join(
                 ["python", "-m", "pipelines.recognition.train", *(argv or sys.argv[1:])]
             ),

@@ -1,0 +1,233 @@
+"""The shipped plate detector: finds plates, maps boxes back to the frame, fails clearly."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.errors import RecognitionError
+from pipelines.recognition import _ultralytics
+from pipelines.recognition.detector import (
+    DEFAULT_WEIGHTS,
+    Detection,
+    PlateDetector,
+    box_iou,
+    match_boxes,
+)
+from pipelines.recognition.synth import render_scene
+
+# Measured on the shipped model (see models/plate-detector/MODEL_CARD.md); the bars leave a margin.
+MIN_SYNTH_RECALL = 0.85
+MIN_REAL_RECALL = 0.9
+BACKENDS = ("openvino", "onnx", "pytorch")
+
+
+def _scenes(n: int, seed: int = 2024) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for i in range(n):
+        scene = render_scene(np.random.default_rng([seed, i]))
+        truth = np.array([p.box for p in scene.plates], dtype=float).reshape(-1, 4)
+        out.append((np.asarray(scene.image), truth))
+    return out
+
+
+@pytest.fixture(scope="module")
+def scenes() -> list[tuple[np.ndarray, np.ndarray]]:
+    return _scenes(10)
+
+
+@pytest.fixture(scope="module")
+def detector() -> PlateDetector:
+    return PlateDetector.load()
+
+
+# --- geometry, with a stub model: no weights needed ---------------------------------------------
+
+
+def _stub(boxes_net: list[tuple[float, float, float, float, float]], seen: list[tuple[int, ...]]):
+    """A runner returning the same (cx, cy, w, h, score) boxes for every image of the batch."""
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        seen.append(batch.shape)
+        out = np.zeros((batch.shape[0], 5, 8), np.float32)
+        for k, box in enumerate(boxes_net):
+            out[:, :, k] = box
+        return out
+
+    return run
+
+
+def test_boxes_map_back_to_original_pixels_non_square() -> None:
+    seen: list[tuple[int, ...]] = []
+    det = PlateDetector(
+        _stub([(100, 100, 40, 20, 0.9)], seen), "stub", Path("stub"), "0" * 64, 0.25, 640, 0.5
+    )
+    wide = np.zeros((400, 1000, 3), np.uint8)  # scale 0.64: 640 x 256 inside the model
+    ((d_wide,),) = det.detect([wide])
+    assert seen[-1] == (1, 3, 256, 640)  # padded to a multiple of 32, not to a square
+    np.testing.assert_allclose(d_wide.box, (80 / 0.64, 90 / 0.64, 120 / 0.64, 110 / 0.64))
+    assert d_wide.score == pytest.approx(0.9)
+    tall = np.zeros((500, 200, 3), np.uint8)  # scale 1.28 (small frames are enlarged)
+    (d_wide2,), (d_tall,) = det.detect([wide, tall])
+    assert seen[-1] == (2, 3, 640, 640)  # one batch, padded to the largest of both
+    assert d_wide2 == d_wide
+    np.testing.assert_allclose(d_tall.box, (80 / 1.28, 90 / 1.28, 120 / 1.28, 110 / 1.28))
+
+
+def test_boxes_are_clipped_to_the_frame() -> None:
+    det = PlateDetector(
+        _stub([(630, 10, 40, 40, 0.9), (700, 10, 40, 40, 0.8)], []),
+        "stub", Path("stub"), "0" * 64, 0.25, 640, 0.5,
+    )  # fmt: skip
+    (dets,) = det.detect([np.zeros((320, 640, 3), np.uint8)])
+    assert [d.box for d in dets] == [(610.0, 0.0, 640.0, 30.0)]  # the one fully outside is gone
+
+
+def test_low_scores_and_duplicates_are_dropped() -> None:
+    boxes = [(100, 100, 60, 20, 0.9), (102, 101, 60, 20, 0.8), (400, 100, 60, 20, 0.1)]
+    det = PlateDetector(_stub(boxes, []), "stub", Path("stub"), "0" * 64, 0.25, 640, 0.5)
+    (dets,) = det.detect([np.zeros((640, 640, 3), np.uint8)])
+    assert [round(d.score, 2) for d in dets] == [0.9]
+
+
+def test_match_boxes_counts() -> None:
+    truth = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
+    pred = np.array([[1, 1, 10, 10], [50, 50, 60, 60]], float)
+    assert match_boxes(pred, truth, 0.4) == (1, 1, 1)
+    assert match_boxes(np.zeros((0, 4)), truth) == (0, 0, 2)
+    assert box_iou(truth, truth).diagonal().tolist() == [1.0, 1.0]
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def test_missing_weights_raise(tmp_path: Path) -> None:
+    with pytest.raises(RecognitionError, match="does not exist"):
+        PlateDetector.load(tmp_path / "nope.pt")
+
+
+@pytest.mark.parametrize("backend", ["auto", *BACKENDS])
+def test_corrupt_weights_raise(tmp_path: Path, backend: str) -> None:
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    ov = tmp_path / "bad_openvino_model"
+    ov.mkdir()
+    (ov / "bad.xml").write_text("<net/>")
+    (ov / "bad.bin").write_bytes(b"\0" * 16)
+    with pytest.raises(RecognitionError, match="could not be loaded"):
+        PlateDetector.load(tmp_path / "bad.pt", backend=backend)
+
+
+def test_invalid_arguments_raise() -> None:
+    with pytest.raises(RecognitionError, match="valid values"):
+        PlateDetector.load(backend="tensorrt")
+    with pytest.raises(RecognitionError, match="multiple of 32"):
+        PlateDetector.load(imgsz=500)
+    with pytest.raises(RecognitionError, match="confidence"):
+        PlateDetector.load(confidence=1.5)
+
+
+def test_auto_falls_back_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    shutil.copyfile(DEFAULT_WEIGHTS.with_suffix(".onnx"), tmp_path / "m.onnx")
+    with caplog.at_level(logging.WARNING, logger="pipelines.recognition.detector"):
+        det = PlateDetector.load(tmp_path / "m.onnx")
+    assert det.backend == "onnx"
+    assert "openvino" in caplog.text and "does not exist" in caplog.text
+
+
+def test_auto_prefers_openvino(detector: PlateDetector) -> None:
+    assert detector.backend == "openvino"
+
+
+def test_model_sha256_is_the_weights_hash() -> None:
+    expected = hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
+    for backend in BACKENDS:
+        assert PlateDetector.load(backend=backend).model_sha256 == expected
+
+
+def test_bad_input_raises(detector: PlateDetector) -> None:
+    assert detector.detect([]) == []
+    with pytest.raises(RecognitionError, match="HxWx3"):
+        detector.detect([np.zeros((10, 10), np.uint8)])
+
+
+# --- accuracy on frames the test makes itself ---------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_finds_plates_in_synthetic_scenes(backend: str, scenes: list) -> None:
+    det = PlateDetector.load(backend=backend)
+    preds = det.detect([img for img, _ in scenes])
+    tp = fn = fp = 0
+    for dets, (_, truth) in zip(preds, scenes, strict=True):
+        t, f, n = match_boxes(np.array([d.box for d in dets]), truth, 0.4)
+        tp, fp, fn = tp + t, fp + f, fn + n
+    assert tp / (tp + fn) >= MIN_SYNTH_RECALL
+    assert tp / max(tp + fp, 1) >= 0.8
+
+
+def test_backends_agree(scenes: list) -> None:
+    images = [img for img, _ in scenes[:4]]
+    results = {b: PlateDetector.load(backend=b).detect(images) for b in BACKENDS}
+    for i in range(len(images)):
+        ref = np.array([d.box for d in results["pytorch"][i]]).reshape(-1, 4)
+        for backend in ("onnx", "openvino"):
+            other = np.array([d.box for d in results[backend][i]]).reshape(-1, 4)
+            assert match_boxes(other, ref, 0.9)[1:] == (0, 0), backend
+
+
+def test_offset_frame_gives_offset_boxes(detector: PlateDetector) -> None:
+    scene = render_scene(np.random.default_rng(5), size=(1280, 600), n_plates=2)
+    frame = np.zeros((720, 1280, 3), np.uint8)  # same long side: the same scale inside the model
+    frame[100:700] = np.asarray(scene.image)
+    (inner,), (outer,) = detector.detect([np.asarray(scene.image)]), detector.detect([frame])
+    assert inner, "no plate found in the test scene"
+    a = np.array([d.box for d in inner])
+    b = np.array([d.box for d in outer]) - np.array([0, 100, 0, 100])
+    assert match_boxes(b, a, 0.8)[1:] == (0, 0)
+
+
+@pytest.mark.shared_data
+def test_recall_on_real_validation_photos(detector: PlateDetector) -> None:
+    import cv2
+    import polars as pl
+
+    from pipelines.recognition.dataset import read_real_labels
+
+    val = read_real_labels().filter(pl.col("split") == "val")
+    tp = total = 0
+    for row in val.iter_rows(named=True):
+        image = cv2.cvtColor(cv2.imread(row["path"]), cv2.COLOR_BGR2RGB)
+        (dets,) = detector.detect([image])
+        truth = np.array([[row["x1"], row["y1"], row["x2"], row["y2"]]], float)
+        tp += match_boxes(np.array([d.box for d in dets]), truth, 0.4)[0]
+        total += 1
+    assert total >= 30
+    assert tp / total >= MIN_REAL_RECALL
+
+
+def test_prepare_ultralytics_is_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("YOLO_OFFLINE", "YOLO_CONFIG_DIR", "OPENVINO_TELEMETRY_DISABLE"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setattr(_ultralytics, "_prepared", None)
+    _ultralytics.prepare_ultralytics(tmp_path)
+    assert os.environ["YOLO_OFFLINE"] == "1"
+    assert os.environ["YOLO_CONFIG_DIR"] == str(tmp_path)
+    assert os.environ["OPENVINO_TELEMETRY_DISABLE"] == "1"
+    for font in ("Arial.ttf", "Arial.Unicode.ttf"):
+        assert (tmp_path / "Ultralytics" / font).stat().st_size > 100_000
+    from ultralytics.utils import SETTINGS
+
+    assert SETTINGS["sync"] is False
+
+
+def test_detection_is_a_value() -> None:
+    d = Detection(box=(1.0, 2.0, 3.0, 4.0), score=0.5)
+    with pytest.raises(AttributeError):
+        d.score = 0.1  # type: ignore[misc]
