@@ -1,0 +1,143 @@
+"""Recognition throughput on 1280x720 JPEGs: end to end, per stage, per backend.
+
+    .venv/bin/python bench/recognition_throughput.py --frames 96 --out docs/benchmarks.md
+
+End to end is ``recognize_partition`` over an ingested partition in a SeaweedFS started here
+(GET + decode + detect + OCR + crop upload + Delta writes). The stages are then timed alone on the
+same frames, the detector on each backend, and a plain ultralytics ``YOLO(.pt).predict`` loop
+gives the baseline ratio. Peak RSS is this process's maximum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ingest_throughput import _free_port, _replace_section
+from pipelines import ingest
+from pipelines.config import load_settings
+from pipelines.ingest.sample import capture_key, jpeg_bytes
+from pipelines.recognition._ultralytics import prepare_ultralytics
+from pipelines.recognition.detector import BACKENDS, DEFAULT_WEIGHTS, PlateDetector
+from pipelines.recognition.partition import recognize_partition
+from pipelines.recognition.recognize import Recognizer, crop_plate, decode_image
+from pipelines.recognition.synth import render_scene
+from pipelines.storage.objects import ensure_bucket, s3_client
+from pipelines.storage.seaweed import SeaweedServer
+
+DAY = date.today() - timedelta(days=1)
+
+
+def _per_image(seconds: float, n: int) -> str:
+    return f"{1000 * seconds / n:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    n = args.frames
+    rng = np.random.default_rng(11)
+    jpegs = [jpeg_bytes(render_scene(rng, size=(1280, 720)).image) for _ in range(n)]
+    settings = load_settings(env={})
+    recognizer = Recognizer.load(settings.recognition)
+
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-") as tmp:
+        work = Path(tmp)
+        s3 = settings.s3.__class__(endpoint_url=f"http://127.0.0.1:{_free_port()}")
+        settings = settings.replace(
+            data_dir=work, s3=s3, catalog={"url": f"sqlite:///{work / 'catalog.sqlite3'}"}
+        )
+        server = SeaweedServer(s3, work / "seaweed")
+        server.start()
+        try:
+            client = s3_client(s3)
+            ensure_bucket(s3, s3.drops_bucket)
+            start = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
+            for i, body in enumerate(jpegs):
+                key = capture_key("cam-01", start + timedelta(seconds=30 * i), i)
+                client.put_object(Bucket=s3.drops_bucket, Key=key, Body=body)
+            ingest.register_drops(settings, "bench", datetime.now(UTC))
+            ingest.write_images_partition(settings, DAY)
+            recognize_partition(settings, DAY, "warm-up", recognizer)
+            t0 = time.perf_counter()
+            report = recognize_partition(settings, DAY, "bench", recognizer)
+            end_to_end = time.perf_counter() - t0
+        finally:
+            server.stop()
+
+    # Stages alone, on the same frames.
+    t0 = time.perf_counter()
+    frames = [decode_image(b) for b in jpegs]
+    decode_s = time.perf_counter() - t0
+    detector_rows = []
+    for backend in BACKENDS:
+        try:
+            det = PlateDetector.load(backend=backend, confidence=settings.recognition.confidence)
+        except Exception as exc:  # noqa: BLE001 - a backend missing here is reported, not fatal
+            detector_rows.append(f"| detect, {backend} (batch 8) | unavailable: {exc} |")
+            continue
+        det.detect(frames[:8])
+        t0 = time.perf_counter()
+        found = [d for s in range(0, n, 8) for d in det.detect(frames[s : s + 8])]
+        detector_rows.append(
+            f"| detect, {backend} (batch 8) | {_per_image(time.perf_counter() - t0, n)} |"
+        )
+    found = [d for s in range(0, n, 8) for d in recognizer.detector.detect(frames[s : s + 8])]
+    crops = [crop_plate(f, d.box) for f, dets in zip(frames, found, strict=True) for d in dets]
+    t0 = time.perf_counter()
+    recognizer.reader.read(crops)
+    ocr_s = time.perf_counter() - t0
+
+    prepare_ultralytics()
+    from ultralytics import YOLO
+
+    model = YOLO(str(DEFAULT_WEIGHTS), task="detect")
+    model.predict(frames[0], imgsz=640, device="cpu", verbose=False)
+    t0 = time.perf_counter()
+    for frame in frames:
+        model.predict(frame, imgsz=640, device="cpu", verbose=False)
+    plain_s = time.perf_counter() - t0
+
+    rate = n / end_to_end
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    text = "\n".join(
+        [
+            "## Recognition throughput",
+            "",
+            f"`python bench/recognition_throughput.py --frames {n}` on {os.cpu_count()} cores, "
+            f"{datetime.now(UTC):%Y-%m-%d}; 1280x720 JPEG scenes, {report.plates} plates; detector "
+            f"on {recognizer.detector.backend} at imgsz {settings.recognition.image_size}.",
+            "",
+            "| measure | value |",
+            "|---|---:|",
+            f"| end to end (GET, decode, detect, OCR, crops, Delta) | **{rate:.1f} images/s** |",
+            f"| plain ultralytics `YOLO(.pt).predict` loop, detection only | {n / plain_s:.1f} images/s |",
+            f"| ratio, end to end / plain predict loop | {rate / (n / plain_s):.2f} |",
+            f"| decode (PIL) | {_per_image(decode_s, n)} per image |",
+            *detector_rows,
+            f"| OCR, {len(crops)} crops | {_per_image(ocr_s, max(len(crops), 1))} per crop |",
+            f"| peak RSS of the benchmark process | {peak:,.0f} MiB |",
+            "",
+        ]
+    )
+    print(text)
+    if args.out:
+        _replace_section(args.out, "## Recognition throughput", text)
+
+
+if __name__ == "__main__":
+    main()

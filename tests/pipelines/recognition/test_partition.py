@@ -1,0 +1,82 @@
+"""Recognition of a capture date against the real services, with the shipped models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+
+from pipelines import ingest
+from pipelines.config import Settings
+from pipelines.ingest.sample import seed_sample_drop
+from pipelines.recognition.partition import crop_key, recognize_partition
+from pipelines.recognition.recognize import Recognizer
+from pipelines.storage.tables import scan_table
+
+DAY = date(2026, 3, 10)
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer.load(Settings().recognition)
+
+
+def _ingest(settings: Settings, n_images: int) -> Any:
+    drop = seed_sample_drop(settings, DAY, n_images=n_images, with_bad=False)
+    ingest.register_drops(settings, "ingest", datetime.now(UTC))
+    for day in ingest.pending_image_partitions(settings):
+        ingest.write_images_partition(settings, day)
+    return drop
+
+
+def test_partition_is_recognised_and_rerun_replaces_it(
+    settings: Settings, s3: Any, recognizer: Recognizer
+) -> None:
+    drop = _ingest(settings, n_images=4)
+
+    report = recognize_partition(settings, DAY, "run-1", recognizer)
+
+    assert report.images == 4 and report.failed == 0
+    detections = scan_table(settings, "detections", DAY).collect()
+    reads = scan_table(settings, "reads", DAY).collect()
+    expected = {text for texts in drop.plates.values() for text in texts}
+    assert report.plates >= len(expected) * 0.75  # the detector finds most generated plates
+    assert reads.height == detections.height == report.plates
+    assert set(reads.get_column("detection_id")) == set(detections.get_column("detection_id"))
+    assert (
+        detections.select((pl.col("x2") > pl.col("x1")) & (pl.col("y2") > pl.col("y1")))
+        .to_series()
+        .all()
+    )
+    assert reads.get_column("detector_sha256").n_unique() == 1
+    assert len(set(reads.get_column("plate_text")) & expected) >= 1  # at least one exact read
+    # crops are stored under their derivable key
+    for row in detections.iter_rows(named=True):
+        assert row["crop_key"] == crop_key(DAY, row["image_id"], row["detection_id"])
+        s3.head_object(Bucket=settings.s3.lake_bucket, Key=row["crop_key"])
+
+    recognize_partition(settings, DAY, "run-2", recognizer)
+
+    again = scan_table(settings, "reads", DAY).collect()
+    assert again.height == reads.height
+    assert sorted(again.get_column("read_id")) == sorted(reads.get_column("read_id"))
+    assert again.get_column("run_id").unique().to_list() == ["run-2"]
+
+
+def test_unreadable_image_is_recorded_and_does_not_stop_the_batch(
+    settings: Settings, s3: Any, recognizer: Recognizer
+) -> None:
+    drop = _ingest(settings, n_images=2)
+    broken = drop.good[0]
+    s3.put_object(Bucket=settings.s3.drops_bucket, Key=broken, Body=b"\xff\xd8 no longer a jpeg")
+
+    report = recognize_partition(settings, DAY, "run-1", recognizer)
+
+    errors = scan_table(settings, "recognition_errors", DAY).collect()
+    assert errors.get_column("key").to_list() == [broken]
+    assert "decode" in errors.get_column("error").item(0)
+    assert report.images == 2 and report.failed == 1
+    reads = scan_table(settings, "reads", DAY).collect()
+    assert not reads.is_empty()
