@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +30,7 @@ from pipelines.storage.catalog import (
     camera_objects,
     engine_for,
     ingest_runs,
+    insert_new,
     mark_partitions,
     upgrade_catalog,
 )
@@ -133,14 +134,22 @@ def _units(pages: Iterator[list[_ObjectRef]], sidecar_suffix: str) -> Iterator[l
         yield pair(held)
 
 
-def _known(conn: sa.Connection, bucket: str, units: Sequence[_Unit]) -> set[tuple[str, str]]:
-    keys = [u.image.key for u in units]
-    rows = conn.execute(
-        sa.select(camera_objects.c.key, camera_objects.c.etag).where(
-            camera_objects.c.bucket == bucket, camera_objects.c.key.in_(keys)
-        )
-    )
-    return {(r.key, r.etag) for r in rows}
+def _unseen_by_page(
+    settings: Settings, client: Any, engine: sa.Engine
+) -> Iterator[tuple[int, list[_Unit]]]:
+    """Per listing page: how many images it listed, and those the ledger has not seen."""
+    s3 = settings.s3
+    pages = _pages(client, s3.drops_bucket, s3.drops_prefix)
+    for units in _units(pages, settings.ingest.sidecar_suffix):
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(camera_objects.c.key, camera_objects.c.etag).where(
+                    camera_objects.c.bucket == s3.drops_bucket,
+                    camera_objects.c.key.in_([u.image.key for u in units]),
+                )
+            )
+            known = {(r.key, r.etag) for r in rows}
+        yield len(units), [u for u in units if (u.image.key, u.image.etag) not in known]
 
 
 @dataclass(frozen=True)
@@ -232,8 +241,7 @@ def _commit(
     columns = {c.name for c in camera_objects.columns}
     full: list[dict[str, Any]] = [{c: r.get(c) for c in columns} for r in rows]
     with engine.begin() as conn:
-        stmt = _insert_new(conn, full)
-        new_ids = {r[0] for r in conn.execute(stmt)}
+        new_ids = set(insert_new(conn, camera_objects, full))
         new = [r for r in full if r["image_id"] in new_ids]
         ingested = [r for r in new if r["status"] == "ingested"]
         dates: set[date] = {r["capture_date"] for r in ingested}
@@ -255,18 +263,6 @@ def _commit(
     for r in new:
         if r["reason"]:
             report.by_reason[r["reason"]] = report.by_reason.get(r["reason"], 0) + 1
-
-
-def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(camera_objects)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(camera_objects.c.image_id)
-    )
 
 
 def _read_ahead(items: Iterator[_Unit], depth: int) -> Iterator[_Unit]:
@@ -327,28 +323,19 @@ def register_drops(
         cameras=load_camera_registry(ingest.camera_registry),
     )
     report = IngestReport(run_id=run_id)
-    with engine.begin() as conn:
-        conn.execute(
-            ingest_runs.insert().values(
-                run_id=run_id,
-                started_at=as_of,
-                status="running",
-                bucket=s3.drops_bucket,
-                prefix=s3.drops_prefix,
-            )
+    with engine.begin() as conn:  # a retried task keeps its run id: start it over, don't fail
+        run = {"run_id": run_id, "started_at": as_of, "status": "running"}
+        insert_new(
+            conn, ingest_runs, [{**run, "bucket": s3.drops_bucket, "prefix": s3.drops_prefix}]
         )
+        conn.execute(ingest_runs.update().where(ingest_runs.c.run_id == run_id).values(**run))
 
     def new_units() -> Iterator[_Unit]:
-        for units in _units(
-            _pages(client, s3.drops_bucket, s3.drops_prefix), ingest.sidecar_suffix
-        ):
-            report.listed += len(units)
-            with engine.connect() as conn:
-                known = _known(conn, s3.drops_bucket, units)
-            fresh = [u for u in units if (u.image.key, u.image.etag) not in known]
-            report.already_seen += len(units) - len(fresh)
-            if progress and len(units) > len(fresh):
-                progress(len(units) - len(fresh))
+        for listed, fresh in _unseen_by_page(settings, client, engine):
+            report.listed += listed
+            report.already_seen += listed - len(fresh)
+            if progress and listed > len(fresh):
+                progress(listed - len(fresh))
             yield from fresh
 
     status = "failed"
@@ -406,11 +393,7 @@ def first_unregistered(settings: Settings) -> str | None:
     s3 = settings.s3
     upgrade_catalog(settings.catalog_url)
     engine = engine_for(settings.catalog_url)
-    pages = _pages(s3_client(s3), s3.drops_bucket, s3.drops_prefix)
-    for units in _units(pages, settings.ingest.sidecar_suffix):
-        with engine.connect() as conn:
-            known = _known(conn, s3.drops_bucket, units)
-        for unit in units:
-            if (unit.image.key, unit.image.etag) not in known:
-                return unit.image.key
+    for _, fresh in _unseen_by_page(settings, s3_client(s3), engine):
+        if fresh:
+            return fresh[0].image.key
     return None

@@ -25,7 +25,7 @@ __all__ = [
     "clear_partition_mark",
     "engine_for",
     "ingest_runs",
-    "insert_ignoring_duplicates",
+    "insert_new",
     "mark_partitions",
     "metadata",
     "partition_marks",
@@ -124,21 +124,26 @@ def _safe(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
-def insert_ignoring_duplicates(
+def insert_new(
     conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
-) -> int:
-    """Insert rows, skipping those whose unique keys exist already; returns how many were new."""
+) -> list[Any]:
+    """Insert rows, skipping those whose unique keys exist already.
+
+    Returns the first primary-key column of the rows actually inserted, so callers know exactly
+    which rows are theirs even when another run inserted the rest concurrently.
+    """
     if not rows:
-        return 0
+        return []
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing()
+        insert: Any = postgresql.insert
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
+        insert = sqlite.insert
     else:  # pragma: no cover - only the two supported databases are tested
         raise StorageError(f"catalog dialect {dialect!r} is not supported (postgresql, sqlite)")
-    result = conn.execute(stmt, list(rows))
-    return int(result.rowcount or 0)
+    key = next(iter(table.primary_key.columns))
+    stmt = insert(table).values(list(rows)).on_conflict_do_nothing().returning(key)
+    return [row[0] for row in conn.execute(stmt)]
 
 
 def mark_partitions(
@@ -154,7 +159,7 @@ def mark_partitions(
             .values(generation=partition_marks.c.generation + 1, marked_at=now)
         ).rowcount
         if not updated:
-            insert_ignoring_duplicates(
+            insert_new(
                 conn,
                 partition_marks,
                 [
