@@ -1,0 +1,265 @@
+"""Measure the plate OCR on the OpenALPR US plate crops, next to the baselines it replaced.
+
+    .venv/bin/python bench/eval_ocr.py                      # all lines, printed as markdown
+    .venv/bin/python bench/eval_ocr.py --out bench/ocr.md   # also written to a file
+    .venv/bin/python bench/eval_ocr.py --no-baselines       # only PlateReader (fast)
+
+Data: ``../shared/data/openalpr-us-plates`` (``labels.csv``: image,state,plate); never copied here.
+The crops are split once, by a hash of the file name (``SPLIT_RULE``): the held-out split is for
+reporting only; formats, bands and thresholds were chosen on the tuning split.
+
+Metrics: *exact* = normalised read equals the label; *exact, folded* compares ``match_key`` (O/0 and
+I/1 folded, as hotlist matching does); *per-char* = 1 - total edit distance / total label length;
+*ms/crop* = wall time per crop with ``--threads`` onnxruntime threads, batches of ``--batch``
+(other processes on the machine inflate it: the load average is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
+from pipelines.recognition.plates import match_key, normalise_plate  # noqa: E402
+
+__all__ = ["SPLIT_RULE", "Sample", "Score", "load_samples", "main", "split_of"]
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "openalpr-us-plates"
+SPLIT_RULE = "held-out if int(sha1(file name).hexdigest()[:8], 16) % 100 < 40, else tuning"
+HELD_OUT_PERCENT = 40
+SPLITS = ("held-out", "tuning", "all")
+BASELINE_BAND = (0.2, 0.8)  # the "central character band" of the recognition-only baseline
+CONFIDENCE_GATES = (0.5, 0.8)
+
+
+def split_of(name: str) -> str:
+    """``"held-out"`` or ``"tuning"`` for a crop's file name (see ``SPLIT_RULE``)."""
+    bucket = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % 100
+    return "held-out" if bucket < HELD_OUT_PERCENT else "tuning"
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: str
+    state: str
+    plate: str
+    split: str
+
+
+@dataclass(frozen=True)
+class Score:
+    n: int
+    exact: float
+    exact_folded: float
+    per_char: float
+
+
+def load_samples(data_dir: Path) -> list[Sample]:
+    with (data_dir / "labels.csv").open(newline="") as handle:
+        return [
+            Sample(row["image"], row["state"], row["plate"], split_of(row["image"]))
+            for row in csv.DictReader(handle)
+        ]
+
+
+def _edits(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def score(texts: Sequence[str], samples: Sequence[Sample]) -> Score:
+    if not samples:
+        return Score(0, float("nan"), float("nan"), float("nan"))
+    exact = sum(t == s.plate for t, s in zip(texts, samples, strict=True))
+    folded = sum(match_key(t) == match_key(s.plate) for t, s in zip(texts, samples, strict=True))
+    edits = sum(_edits(t, s.plate) for t, s in zip(texts, samples, strict=True))
+    chars = sum(len(s.plate) for s in samples)
+    n = len(samples)
+    return Score(n, exact / n, folded / n, max(0.0, 1.0 - edits / chars))
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _timed(fn: Callable[[], list[str]], n: int) -> tuple[list[str], float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, (time.perf_counter() - start) * 1000.0 / max(n, 1)
+
+
+def _run_reader(reader: PlateReader, images: Sequence[np.ndarray], batch: int) -> list[PlateRead]:
+    reads: list[PlateRead] = []
+    for start in range(0, len(images), batch):
+        reads += reader.read(images[start : start + batch])
+    return reads
+
+
+def _rapidocr_full(images: Sequence[np.ndarray], threads: int) -> list[str]:
+    """rapidocr out of the box (detection + classification + recognition); the tallest detected
+    line is taken as the number (state names and slogans are smaller)."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    texts = []
+    for image in images:
+        result, _ = engine(np.ascontiguousarray(image[:, :, ::-1]))
+        if not result:
+            texts.append("")
+            continue
+        tallest = max(result, key=lambda r: max(p[1] for p in r[0]) - min(p[1] for p in r[0]))
+        texts.append(normalise_plate(tallest[1]))
+    return texts
+
+
+def _rapidocr_band(images: Sequence[np.ndarray], threads: int) -> list[str]:
+    """rapidocr recognition only, on the crop's central band (rows 20%-80%)."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    texts = []
+    top, bottom = BASELINE_BAND
+    for image in images:
+        h = image.shape[0]
+        band = np.ascontiguousarray(image[int(h * top) : int(h * bottom), :, ::-1])
+        result, _ = engine(band, use_det=False, use_cls=False, use_rec=True)
+        texts.append(normalise_plate(result[0][0]) if result else "")
+    return texts
+
+
+def _table(lines: list[tuple[str, str, Score, float]]) -> str:
+    out = [
+        "| method | split | n | exact | exact, O/0 I/1 folded | per-char | ms/crop |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for method, split, s, ms in lines:
+        out.append(
+            f"| {method} | {split} | {s.n} | {s.exact:.3f} | {s.exact_folded:.3f} "
+            f"| {s.per_char:.3f} | {ms:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with labels.csv")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
+    parser.add_argument("--batch", type=int, default=8, help="crops per PlateReader.read call")
+    parser.add_argument("--out", type=Path, help="also write the markdown report here")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the rapidocr lines")
+    parser.add_argument("--no-jurisdiction", action="store_true", help="reader without state bands")
+    parser.add_argument("--limit", type=int, default=0, help="first N crops only (smoke runs)")
+    parser.add_argument("--failures", action="store_true", help="list held-out misreads")
+    args = parser.parse_args(argv)
+
+    if not (args.data / "labels.csv").is_file():
+        print(f"no labels.csv under {args.data}; nothing to measure", file=sys.stderr)
+        return 2
+    samples = load_samples(args.data)
+    if args.limit:
+        samples = samples[: args.limit]
+    images = [_read_rgb(args.data / s.image) for s in samples]
+    parts = {
+        "held-out": [i for i, s in enumerate(samples) if s.split == "held-out"],
+        "tuning": [i for i, s in enumerate(samples) if s.split == "tuning"],
+        "all": list(range(len(samples))),
+    }
+
+    reader = PlateReader.load(threads=args.threads, read_jurisdiction=not args.no_jurisdiction)
+    _run_reader(reader, images[:2], args.batch)  # warm-up: first-call allocations
+    start = time.perf_counter()
+    reads = _run_reader(reader, images, args.batch)
+    ours_ms = (time.perf_counter() - start) * 1000.0 / len(images)
+    methods: dict[str, tuple[list[str], float]] = {
+        "PlateReader": ([r.text for r in reads], ours_ms)
+    }
+    if not args.no_baselines:
+        methods["rapidocr full pipeline (tallest line)"] = _timed(
+            lambda: _rapidocr_full(images, args.threads), len(images)
+        )
+        methods["rapidocr rec only, rows 20-80%"] = _timed(
+            lambda: _rapidocr_band(images, args.threads), len(images)
+        )
+
+    lines = []
+    for method, (texts, ms) in methods.items():
+        for split in SPLITS:
+            idx = parts[split]
+            lines.append(
+                (method, split, score([texts[i] for i in idx], [samples[i] for i in idx]), ms)
+            )
+
+    report = [
+        "# Plate OCR on the OpenALPR US crops",
+        "",
+        f"- data: `{args.data}` ({len(samples)} crops); split rule: {SPLIT_RULE} "
+        f"({len(parts['held-out'])} held-out, {len(parts['tuning'])} tuning)",
+        f"- threads: {args.threads}, batch: {args.batch}, load average at the end: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        f"- PlateReader: bands {list(reader.bands)}, jurisdiction bands read: "
+        f"{not args.no_jurisdiction}",
+        "",
+        _table(lines),
+        "",
+        "PlateReader extras (held-out):",
+        "",
+    ]
+    held = parts["held-out"]
+    if held:
+        told = [i for i in held if reads[i].jurisdiction is not None]
+        right = sum(reads[i].jurisdiction == samples[i].state for i in told)
+        report.append(
+            f"- jurisdiction: told for {len(told)}/{len(held)}, right for {right} "
+            f"({right / max(len(told), 1):.3f} of those told)"
+        )
+        in_candidates = sum(
+            match_key(samples[i].plate) in {match_key(c) for c, _ in reads[i].candidates}
+            for i in held
+        )
+        report.append(f"- label among candidates (folded): {in_candidates / len(held):.3f}")
+        for gate in CONFIDENCE_GATES:
+            kept = [i for i in held if reads[i].confidence >= gate]
+            good = sum(reads[i].text == samples[i].plate for i in kept)
+            report.append(
+                f"- confidence >= {gate}: {len(kept) / len(held):.3f} of crops kept, "
+                f"{good / max(len(kept), 1):.3f} of them exact"
+            )
+        if args.failures:
+            report += ["", "Held-out misreads (image, label, read, confidence):", ""]
+            report += [
+                f"- {samples[i].image} {samples[i].plate} {reads[i].text} {reads[i].confidence:.2f}"
+                for i in held
+                if reads[i].text != samples[i].plate
+            ]
+    text = "\n".join(report) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
