@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,9 @@ def detector() -> PlateDetector:
 # --- geometry, with a stub model: no weights needed ---------------------------------------------
 
 
-def _stub(boxes_net: list[tuple[float, float, float, float, float]], seen: list[tuple[int, ...]]):
+def _stub(
+    boxes_net: Sequence[tuple[float, float, float, float, float]], seen: list[tuple[int, ...]]
+) -> Callable[[np.ndarray], np.ndarray]:
     """A runner returning the same (cx, cy, w, h, score) boxes for every image of the batch."""
 
     def run(batch: np.ndarray) -> np.ndarray:
@@ -203,7 +206,9 @@ def test_recall_on_real_validation_photos(detector: PlateDetector) -> None:
     val = read_real_labels().filter(pl.col("split") == "val")
     tp = total = 0
     for row in val.iter_rows(named=True):
-        image = cv2.cvtColor(cv2.imread(row["path"]), cv2.COLOR_BGR2RGB)
+        bgr = cv2.imread(row["path"])
+        assert bgr is not None, row["path"]
+        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         (dets,) = detector.detect([image])
         truth = np.array([[row["x1"], row["y1"], row["x2"], row["y2"]]], float)
         tp += match_boxes(np.array([d.box for d in dets]), truth, 0.4)[0]
