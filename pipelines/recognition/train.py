@@ -297,11 +297,44 @@ def export_detector(weights: Path, imgsz: int = 640) -> dict[str, Path]:
         format="onnx", imgsz=imgsz, dynamic=True, simplify=False, opset=17, device="cpu"
     )
     out["onnx"] = Path(onnx_path)
+    _store_weights_fp16(out["onnx"])
     ov_path = YOLO(str(weights)).export(
         format="openvino", imgsz=imgsz, dynamic=True, half=True, device="cpu"
     )
     out["openvino"] = Path(ov_path)
     return out
+
+
+def _store_weights_fp16(path: Path) -> None:
+    """Halve the ONNX file: float weights stored as fp16, each behind a Cast back to fp32.
+
+    ONNX Runtime folds the Casts when it loads the model, so inference still runs in fp32 (fp16
+    kernels are slow or missing on CPU); only the rounding of the weights changes, as in the
+    fp16 OpenVINO export.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    casts, keep = [], []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or np.prod(init.dims) < 16:
+            keep.append(init)
+            continue
+        half = numpy_helper.from_array(
+            numpy_helper.to_array(init).astype(np.float16), init.name + "_fp16"
+        )
+        keep.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend([*casts, *nodes])
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def _evaluate(weights: Path, data_root: Path | None) -> dict[str, Any]:
