@@ -87,7 +87,7 @@ US_STATE_FORMATS: Mapping[str, tuple[str, ...]] = {
     "fl": ("LLLLDD", "DDDLLL", "LLLDDD", "LDDDLL", "LDDLLL", "DDLLLL"),
     "ga": ("LLLDDDD", "LLLDDD", "DDDLLL"),
     "hi": ("LLLDDD", "DDDLLL"),
-    "ia": ("DDDLLL", "LLLDDD", "LLLDDDD"),
+    "ia": ("DDDLLL", "LLLDDD", "LLLDDDD", "DDDDLL"),
     "id": ("DLDDDDD", "DLLDDDD", "DLDDDD", "LDDDDD", "DLDDDDL"),
     "il": ("LDDDDDD", "LLDDDDD", "LLLDDD", "DDDDDD", "DDDDDDD"),
     "in": ("DDDLLL", "DDLDDD", "LLLDDD"),
@@ -95,18 +95,18 @@ US_STATE_FORMATS: Mapping[str, tuple[str, ...]] = {
     "ky": ("DDDLLL", "LLLDDD"),
     "la": ("LLLDDD", "DDDLLL"),
     "ma": ("DDDLLL", "DLLDDD", "DLLLDD", "DDLLDD", "DDDLLD"),
-    "md": ("DLLDDDD", "LLLDDD", "DLLDDD"),
-    "me": ("DDDDLL", "DDDLL", "DDDDDD"),
+    "md": ("DLLDDDD", "LLLDDD", "DLLDDD", "DLLLDD"),
+    "me": ("DDDDLL", "DDDLLL", "DDDLL", "DDDDDD"),
     "mi": ("LLLDDDD", "LLLDDD", "DDDLLL", "DLLLDD"),
     "mn": ("DDDLLL", "LLLDDD"),
     "mo": ("DDDLLL", "LLLDDD", "LLDLDL"),
-    "ms": ("LLLDDD", "LLLDDDD"),
+    "ms": ("LLLDDD", "DDDLLL", "LLLDDDD"),
     "mt": ("DDDDDDL", "DDDDDL", "DLDDDDL"),
     "nc": ("LLLDDDD", "LLLDDD"),
     "nd": ("DDDLLL", "LLLDDD"),
     "ne": ("LLLDDD", "DLDDDD", "DDLDDD", "DLLDDD"),
     "nh": ("DDDDDDD", "DDDDDD"),
-    "nj": ("LDDLLL", "LLLDDL", "LLLDDD"),
+    "nj": ("LDDLLL", "LLLDDL"),
     "nm": ("LLLDDD", "DDDLLL", "LLLLDD"),
     "nv": ("DDDLLL", "DDLDDD", "DDDLDD"),
     "ny": ("LLLDDDD", "LLLDDD", "DDDLLL"),
@@ -120,7 +120,7 @@ US_STATE_FORMATS: Mapping[str, tuple[str, ...]] = {
     "tn": ("DDDLLL", "LLLDDD", "LDDDDL"),
     "tx": ("LLLDDDD", "LLDLDDD", "DDDLLL", "LLLDDD"),
     "ut": ("DDDLLL", "LDDDLL", "LLLDDD"),
-    "va": ("LLLDDDD", "LLLDDD", "DDDLLL"),
+    "va": ("LLLDDDD", "LLLDDD", "DDDLLL", "LLDDDD", "DDDDLL"),
     "vt": ("LLLDDD", "DDDLLL"),
     "wa": ("LLLDDDD", "DDDLLL"),
     "wi": ("DDDLLL", "LLLDDDD", "LLLDDD"),
@@ -234,7 +234,7 @@ JURISDICTION_MARKERS: Mapping[str, str] = {
 # Fuzzy marker matching: markers shorter than this must match exactly (IOWA, OHIO, UTAH), longer
 # ones may have one error per this many letters.
 _MARKER_EXACT_BELOW = 6
-_MARKER_LETTERS_PER_ERROR = 5
+_MARKER_LETTERS_PER_ERROR = 4
 
 
 def normalise_plate(text: str) -> str:
@@ -390,7 +390,7 @@ def guess_jurisdiction(texts: Iterable[str]) -> str | None:
     """The state whose name or slogan appears in the text read around a plate's number, if any.
 
     ``texts`` are free OCR output (any case, spaces and punctuation ignored). A marker may be misread
-    by one letter in five; the longest, least-wrong marker wins, so ``WEST VIRGINIA`` is ``wv``, not
+    by one letter in four; the longest, least-wrong marker wins, so ``WEST VIRGINIA`` is ``wv``, not
     ``va``. Returns a two-letter lower-case code or ``None``.
     """
     best: tuple[float, str] | None = None

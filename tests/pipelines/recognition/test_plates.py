@@ -1,0 +1,227 @@
+"""Plate text rules: normalisation (shared by reads and hotlists), look-alikes, formats, states."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.recognition.plates import (
+    CONFUSABLE_PAIRS,
+    JURISDICTION_MARKERS,
+    MATCH_FOLDS,
+    PLATE_ALPHABET,
+    US_STATE_FORMATS,
+    _substring_distance,
+    confusables,
+    fits_format,
+    formats_for,
+    guess_jurisdiction,
+    match_key,
+    match_key_expr,
+    normalise_plate,
+    normalised_plate_expr,
+    plate_candidates,
+    plate_shape,
+)
+
+plate_text = st.text(alphabet=PLATE_ALPHABET, min_size=1, max_size=9)
+# What people and OCRs type: plate characters, separators, lower case, look-alike Unicode.
+messy_text = st.text(
+    alphabet=st.sampled_from(list(PLATE_ALPHABET + "abcxyz -·.,_/ÀéßĳＡ１０ｏ\t\n"))
+    | st.characters(),
+    max_size=20,
+)
+
+
+@given(messy_text)
+def test_normalise_is_idempotent_and_plate_alphabet_only(text: str) -> None:
+    once = normalise_plate(text)
+    assert normalise_plate(once) == once
+    assert set(once) <= set(PLATE_ALPHABET)
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("abc-123", "ABC123"),
+        (" 7 ABC 123 ", "7ABC123"),
+        ("ZCS·74S", "ZCS74S"),
+        ("ＡＢＣ１２３", "ABC123"),  # fullwidth forms, as some OCRs emit
+        ("京A·12345", "A12345"),
+        ("", ""),
+        ("---", ""),
+    ],
+)
+def test_normalise_examples(raw: str, want: str) -> None:
+    assert normalise_plate(raw) == want
+
+
+@given(st.lists(messy_text, max_size=8))
+def test_polars_expressions_match_the_python_functions(texts: list[str]) -> None:
+    # Hotlist entries are normalised in polars, reads in Python: the join needs both identical.
+    frame = pl.DataFrame({"plate": texts}, schema={"plate": pl.String}).with_columns(
+        normalised=normalised_plate_expr("plate"), key=match_key_expr(pl.col("plate"))
+    )
+    assert frame["normalised"].to_list() == [normalise_plate(t) for t in texts]
+    assert frame["key"].to_list() == [match_key(t) for t in texts]
+
+
+def test_hotlist_join_on_match_key_meets_reads() -> None:
+    hotlist = pl.DataFrame({"entry": ["0IT-643", "abc 1234", "XYZ999"]})
+    reads = pl.DataFrame({"text": ["OIT643", "ABC1234", "XYZ998"]})
+    hits = reads.with_columns(key=match_key_expr("text")).join(
+        hotlist.with_columns(key=match_key_expr("entry")), on="key"
+    )
+    assert sorted(hits["text"].to_list()) == ["ABC1234", "OIT643"]
+
+
+@given(messy_text)
+def test_match_key_folds_and_is_idempotent(text: str) -> None:
+    key = match_key(text)
+    assert match_key(key) == key
+    assert key == match_key(normalise_plate(text))
+    assert not set(key) & set(MATCH_FOLDS)
+    assert set(key) <= set(PLATE_ALPHABET)
+
+
+def test_confusables_are_symmetric_irreflexive_and_in_alphabet() -> None:
+    for char in PLATE_ALPHABET:
+        for other in confusables(char):
+            assert other != char
+            assert other in PLATE_ALPHABET
+            assert char in confusables(other)
+    for a, b in CONFUSABLE_PAIRS:
+        assert b in confusables(a) and a in confusables(b)
+    assert confusables("-") == frozenset()
+
+
+@given(plate_text, st.data())
+def test_candidates_include_the_input_and_are_ranked(text: str, data: st.DataObject) -> None:
+    confs = data.draw(
+        st.lists(st.floats(0.0, 1.0), min_size=len(text), max_size=len(text)), label="confs"
+    )
+    state = data.draw(st.sampled_from([None, *US_STATE_FORMATS]), label="state")
+    limit = data.draw(st.integers(1, 10), label="limit")
+    cands = plate_candidates(text, confs, jurisdiction=state, limit=limit)
+    readings = [c for c, _ in cands]
+    scores = [s for _, s in cands]
+    assert normalise_plate(text) in readings
+    assert len(readings) == len(set(readings)) <= limit
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert sum(scores) <= 1.0 + 1e-9
+    assert scores[:-1] == sorted(scores[:-1], reverse=True)  # the input may be appended last
+    assert all(len(r) == len(text) for r in readings)
+
+
+@given(plate_text)
+def test_candidates_only_swap_look_alikes_without_alternatives(text: str) -> None:
+    for reading, _ in plate_candidates(text, limit=10):
+        for a, b in zip(reading, text, strict=True):
+            assert a == b or a in confusables(b)
+
+
+def test_a_confident_input_stays_first() -> None:
+    cands = plate_candidates("ABC123", [0.99] * 6)
+    assert cands[0][0] == "ABC123"
+
+
+def test_state_format_breaks_a_look_alike_tie() -> None:
+    # New Jersey prints ABC-12D: a doubtful last "5" is the letter S there.
+    confs = [0.95, 0.95, 0.95, 0.95, 0.95, 0.55]
+    assert plate_candidates("ZCS745", confs)[0][0] == "ZCS745"
+    assert plate_candidates("ZCS745", confs, jurisdiction="NJ")[0][0] == "ZCS74S"
+
+
+def test_alternatives_come_from_the_caller() -> None:
+    cands = plate_candidates("ABC12", [0.9] * 4 + [0.6], alternatives=[{}] * 4 + [{"Z": 0.4}])
+    assert [c for c, _ in cands[:2]] == ["ABC12", "ABC1Z"]
+
+
+def test_candidates_reject_mismatched_confidences() -> None:
+    with pytest.raises(ValueError, match="one per character"):
+        plate_candidates("ABC123", [0.9, 0.9])
+
+
+def test_empty_text_has_one_empty_candidate() -> None:
+    assert plate_candidates("-- ") == (("", 1.0),)
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"), [("7ABC123", "DLLLDDD"), ("abc-123", "LLLDDD"), ("", "")]
+)
+def test_plate_shape(text: str, shape: str) -> None:
+    assert plate_shape(text) == shape
+
+
+def test_formats_table_is_well_formed() -> None:
+    assert len(US_STATE_FORMATS) == 51  # 50 states and DC
+    for state, formats in US_STATE_FORMATS.items():
+        assert state == state.lower() and len(state) == 2
+        assert formats and all(set(f) <= {"L", "D"} for f in formats)
+        assert len(set(formats)) == len(formats)
+
+
+@pytest.mark.parametrize(
+    ("plate", "state", "fits"),
+    [
+        ("7ABC123", "ca", True),
+        ("7ABC123", "CA", True),
+        ("ABC1234", "ca", False),
+        ("ABC1234", "ny", True),
+        ("ZCS74S", "nj", True),
+        ("ABC123", None, False),
+        ("ABC123", "zz", False),
+    ],
+)
+def test_fits_format(plate: str, state: str | None, fits: bool) -> None:
+    assert fits_format(plate, state) is fits
+
+
+def test_formats_for_unknown_is_empty() -> None:
+    assert formats_for(None) == formats_for("xx") == ()
+
+
+def test_markers_are_normalised_letters_of_known_states() -> None:
+    for marker, state in JURISDICTION_MARKERS.items():
+        assert marker == normalise_plate(marker) and marker.isalpha()
+        assert state in US_STATE_FORMATS
+
+
+@pytest.mark.parametrize(
+    ("texts", "state"),
+    [
+        (["MYFLORIDA.COM", "SUNSHINE STATE"], "fl"),
+        (["West Virginia"], "wv"),
+        (["VIRGINIA"], "va"),
+        (["WASHINGTON, DC", "TAXATION WITHOUT REPRESENTATION"], "dc"),
+        (["Arkansas"], "ar"),
+        (["Califomia"], "ca"),  # one letter misread
+        (["", "Live Free or Die"], "nh"),
+        (["NEW MEXICO"], "nm"),
+        (["Iowa"], "ia"),
+        (["lowa"], None),  # short markers must match exactly
+        (["12-07", "OAK LAWN"], None),
+        ([], None),
+    ],
+)
+def test_guess_jurisdiction(texts: list[str], state: str | None) -> None:
+    assert guess_jurisdiction(texts) == state
+
+
+def _substring_distance_reference(pattern: str, text: str) -> int:
+    column = list(range(len(pattern) + 1))
+    best = column[-1]
+    for c in text:
+        new = [0]
+        for i in range(1, len(pattern) + 1):
+            new.append(min(column[i] + 1, new[i - 1] + 1, column[i - 1] + (pattern[i - 1] != c)))
+        column = new
+        best = min(best, column[-1])
+    return best
+
+
+@given(st.text("ABCD", min_size=1, max_size=12), st.text("ABCD", max_size=16))
+def test_substring_distance_matches_dynamic_programming(pattern: str, text: str) -> None:
+    assert _substring_distance(pattern, text) == _substring_distance_reference(pattern, text)
