@@ -230,29 +230,30 @@ def recognize(
     with _progress(len(files), "recognize") as tick:
         for start in range(0, len(files), batch):
             chunk = files[start : start + batch]
-            frames, names = [], []
+            decoded: list[tuple[str, Any]] = []  # (path, frame or error), in input order
             for path in chunk:
                 try:
-                    frames.append(decode_image(Path(path).read_bytes()))
-                    names.append(path)
+                    decoded.append((path, decode_image(Path(path).read_bytes())))
                 except (OSError, RecognitionError) as exc:
-                    emit(path, [], f"unreadable image: {exc}")
+                    decoded.append((path, f"unreadable image: {exc}"))
+            frames = [f for _, f in decoded if not isinstance(f, str)]
             if plate_crops:
-                results = [[f] for f in recognizer.read_crops(frames)]
+                results = iter([[f] for f in recognizer.read_crops(frames)])
             else:
-                results = recognizer.read_frames(frames)
-            for path, findings in zip(names, results, strict=True):
-                emit(
-                    path,
-                    [
-                        {
-                            "text": f.read.text,
-                            "confidence": round(f.read.confidence, 4),
-                            "box": [round(v, 1) for v in f.detection.box],
-                        }
-                        for f in findings
-                    ],
-                )
+                results = iter(recognizer.read_frames(frames))
+            for path, frame in decoded:
+                if isinstance(frame, str):
+                    emit(path, [], frame)
+                    continue
+                plates = [
+                    {
+                        "text": f.read.text,
+                        "confidence": round(f.read.confidence, 4),
+                        "box": [round(v, 1) for v in f.detection.box],
+                    }
+                    for f in next(results)
+                ]
+                emit(path, plates)
             tick(len(chunk))
 
 

@@ -42,6 +42,8 @@ def prepare_ultralytics(config_dir: Path | None = None) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     os.environ["YOLO_OFFLINE"] = "1"  # is_online() -> False: no hub, no update or font downloads
     os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    # ultralytics logs to stdout; `alpr recognize` keeps stdout for data. Training keeps its log.
+    os.environ.setdefault("YOLO_VERBOSE", "False")
     os.environ["OPENVINO_TELEMETRY_DISABLE"] = "1"
     os.environ["OV_TELEMETRY_DISABLE"] = "1"
     user_dir = config_dir / "Ultralytics"  # ultralytics appends this to YOLO_CONFIG_DIR

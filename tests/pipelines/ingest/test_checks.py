@@ -184,3 +184,16 @@ def test_implausible_or_contradicting_times_are_refused(
 def test_clock_skew_within_tolerance_is_accepted() -> None:
     skewed = AS_OF + timedelta(seconds=SETTINGS.future_tolerance_seconds - 1)
     assert resolve_capture(KeyFacts("cam-1", skewed), None, None, SETTINGS, AS_OF)[0] == skewed
+
+
+def test_not_an_image_is_still_refused_after_ultralytics_patched_pil() -> None:
+    # ultralytics replaces PIL.Image.open with one that installs a HEIF plugin on the first
+    # unidentified image; ingestion and recognition share processes with it (Dagster, the demo).
+    from pipelines.recognition._ultralytics import prepare_ultralytics
+
+    prepare_ultralytics()
+    import ultralytics  # noqa: F401
+
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(b"plain text, not a picture" * 8, SETTINGS)
+    assert exc.value.reason is QuarantineReason.NOT_AN_IMAGE

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipelines import ingest
-from pipelines.config import Settings
+from pipelines.config import Settings, load_settings
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.recognition.partition import crop_key, recognize_partition
 from pipelines.recognition.recognize import Recognizer
@@ -20,7 +20,7 @@ DAY = date(2026, 3, 10)
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer.load(Settings().recognition)
+    return Recognizer.load(load_settings().recognition)
 
 
 def _ingest(settings: Settings, n_images: int) -> Any:

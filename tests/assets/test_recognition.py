@@ -1,0 +1,60 @@
+"""The recognition multi-asset, materialised by Dagster for one capture date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from assets.recognition.assets import recognition_tables
+from assets.recognition.sensors import images_updated_sensor
+from assets.resources import AlprSettings
+from pipelines import ingest
+from pipelines.config import Settings
+from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.tables import scan_table
+
+DAY = date(2026, 3, 10)
+
+
+def test_recognition_materialises_tables_with_metadata(
+    settings: Settings, alpr_config: Path
+) -> None:
+    seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
+    ingest.register_drops(settings, "ingest", datetime.now(UTC))
+    ingest.write_images_partition(settings, DAY)
+    resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [recognition_tables], resources=resources, instance=instance, partition_key=str(DAY)
+        )
+        assert result.success
+        reads = result.asset_materializations_for_node("recognition_tables")
+        by_key = {m.asset_key.to_user_string(): m.metadata for m in reads}
+        assert set(by_key) == {
+            "recognition/detections",
+            "recognition/reads",
+            "recognition/recognition_errors",
+        }
+        assert by_key["recognition/reads"]["dagster/row_count"].value >= 1
+        assert len(by_key["recognition/reads"]["detector_sha256"].value) == 64
+        assert by_key["recognition/recognition_errors"]["dagster/row_count"].value == 0
+    table = scan_table(settings, "reads", DAY).collect()
+    assert table.get_column("run_id").unique().to_list() == [result.run_id]
+
+
+def test_images_partition_triggers_recognition_of_that_date(
+    settings: Settings, alpr_config: Path
+) -> None:
+    from assets.ingest.assets import images
+
+    seed_sample_drop(settings, DAY, n_images=1, size=(160, 120), with_bad=False)
+    ingest.register_drops(settings, "ingest", datetime.now(UTC))
+    resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
+    with dg.instance_for_test() as instance:
+        dg.materialize([images], resources=resources, instance=instance, partition_key=str(DAY))
+        context = dg.build_sensor_context(instance=instance)
+        requests = list(images_updated_sensor(context) or [])
+    assert [r.partition_key for r in requests if isinstance(r, dg.RunRequest)] == [str(DAY)]

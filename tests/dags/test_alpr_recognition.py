@@ -1,0 +1,32 @@
+"""The recognition DAG run by hand for one capture date with ``dag.test()``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from pipelines import ingest
+from pipelines.config import Settings
+from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.tables import scan_table
+
+DAY = date(2026, 3, 10)
+
+
+def test_manual_run_recognises_the_given_date(
+    dag_bag: Any, settings: Settings, alpr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in alpr_env.items():
+        monkeypatch.setenv(name, value)
+    seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
+    ingest.register_drops(settings, "ingest", datetime.now(UTC))
+    ingest.write_images_partition(settings, DAY)
+
+    dag_run = dag_bag.dags["alpr_recognition"].test(run_conf={"capture_date": DAY.isoformat()})
+
+    assert dag_run.state == "success"
+    reads = scan_table(settings, "reads", DAY).collect()
+    assert not reads.is_empty()
+    assert reads.get_column("run_id").unique().to_list() == [dag_run.run_id]
