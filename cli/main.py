@@ -162,7 +162,7 @@ def status(ctx: click.Context, fmt: str) -> None:
 @click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="capture date (default: yesterday)")
 @click.pass_context
 def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
-    """Start SeaweedFS, seed a sample drop (with bad files), ingest it and summarise."""
+    """Start SeaweedFS, seed a sample drop (with bad files), ingest it, read its plates."""
     from pipelines.ingest.sample import seed_sample_drop
     from pipelines.storage.seaweed import SeaweedServer
 
@@ -173,12 +173,24 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
     with _progress(images, "seed sample drop") as tick:
         drop = seed_sample_drop(settings, capture_day, n_images=images, progress=tick)
     summary = _run_ingest(settings, now)
+    from pipelines.recognition.partition import recognize_partition
+
+    recognized = []
+    # The seeded day always (a rerun of the demo rewrites it identically), plus any other written.
+    days = sorted({capture_day, *map(date.fromisoformat, summary["partitions_written"])})
+    for one_day in days:
+        with _progress(None, f"recognize {one_day}") as tick:
+            report = recognize_partition(settings, one_day, summary["run_id"], progress=tick)
+        recognized.append(_report_dict(report))
+    summary["recognition"] = recognized
     click.echo(json.dumps(summary, indent=2))
+    read = sum(r["read"] for r in recognized)
     click.echo(
         f"\nSeeded {len(drop.good)} images and {len(drop.bad)} deliberately bad objects into "
         f"s3://{settings.s3.drops_bucket} ({settings.s3.endpoint_url}).\n"
         f"Ingested {summary['ingested']} (re-runs ingest nothing new), quarantined "
         f"{summary['quarantined']}: {summary['quarantined_by_reason']}.\n"
+        f"Recognised {read} plates (tables detections, reads in s3://{settings.s3.lake_bucket}).\n"
         "Open the Dagster UI:  make dagster   (then http://127.0.0.1:3000)\n"
         "Open the Airflow UI:  make airflow   (then http://127.0.0.1:8080)\n"
         "Stop SeaweedFS:       .venv/bin/alpr services down",
