@@ -3,7 +3,8 @@
 The recognition model (and its character list) ships inside the ``rapidocr-onnxruntime`` wheel, so
 nothing is downloaded and no service runs. Text *detection* is skipped on purpose: on tight plate
 crops it splits the number and reads state names and slogans. Instead each crop is cut into a few
-bands around the character row, every band is recognised in one batched call, and the bands vote.
+row bands around the character row, the bands of all crops are recognised in batches (OpenVINO or
+onnxruntime), and each crop's bands vote.
 
 Running the model ourselves gives the CTC probability matrix: decoding is restricted to ``A-Z0-9``
 (other symbols count as gaps), each character gets a confidence and its runner-up glyphs, and
@@ -119,8 +120,8 @@ class _Band:
 
 
 class PlateReader:
-    """Reads plate text from tight plate crops. Build it with :meth:`load`; it is thread-safe for
-    ``read`` as onnxruntime sessions are."""
+    """Reads plate text from plate crops. Build it with :meth:`load`; ``read`` may be called from
+    several threads (each call gets its own inference request)."""
 
     def __init__(
         self,

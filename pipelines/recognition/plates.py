@@ -11,6 +11,10 @@ Two keys, two purposes:
 * :func:`match_key` also folds the pairs that most US plates print with one glyph (letter O and
   digit 0, letter I and digit 1), so that a hotlist entry typed as ``0IT643`` meets a read of
   ``OIT643``. Join on it, not on the normalised text.
+
+The OCR reports the O/0 glyph as ``0`` by default (``PlateReader.load(o_as_zero=True)``), so read
+texts rarely contain ``O``; hotlist entries still may, which is one more reason to join on
+:func:`match_key`.
 """
 
 from __future__ import annotations
@@ -73,7 +77,8 @@ CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
 MATCH_FOLDS: Mapping[str, str] = {"O": "0", "I": "1"}
 
 # Common passenger formats per state, current and still-on-the-road legacy ones ("L" letter,
-# "D" digit). A prior for letter/digit look-alikes, not a validator: vanity plates fit none.
+# "D" digit); a few (ia, md, me, ms, va) were added from the OpenALPR US *tuning* split. A prior
+# for letter/digit look-alikes, not a validator: vanity and specialty plates often fit none.
 US_STATE_FORMATS: Mapping[str, tuple[str, ...]] = {
     "ak": ("LLLDDD",),
     "al": ("DLDDDDL", "DDLDDDL", "DLLDDDD", "DDLLDDD"),
@@ -323,11 +328,13 @@ def plate_candidates(
     if not base:
         return (("", 1.0),)
     confs = [0.9] * len(base) if char_confidences is None else list(char_confidences)
-    if len(confs) != len(text) and len(confs) != len(base):
+    if len(confs) == len(text) != len(base):
+        # One confidence per raw character: keep those of the characters normalisation keeps.
+        confs = [c for ch, c in zip(text, confs, strict=True) for _ in normalise_plate(ch)]
+    if len(confs) != len(base):
         raise ValueError(
-            f"{len(confs)} confidences for {len(base)} characters of {text!r}; give one per character"
+            f"{len(char_confidences or ())} confidences for {text!r}; give one per character"
         )
-    confs = confs[-len(base) :] if len(confs) != len(base) else confs
     options: list[list[tuple[str, float]]] = []
     for i, char in enumerate(base):
         keep = min(max(float(confs[i]), 1e-6), 1.0)

@@ -144,6 +144,12 @@ def test_candidates_reject_mismatched_confidences() -> None:
         plate_candidates("ABC123", [0.9, 0.9])
 
 
+def test_confidences_may_follow_the_raw_text() -> None:
+    raw = plate_candidates("zcs-745", [0.95, 0.95, 0.95, 0.1, 0.95, 0.95, 0.55], jurisdiction="nj")
+    clean = plate_candidates("ZCS745", [0.95, 0.95, 0.95, 0.95, 0.95, 0.55], jurisdiction="nj")
+    assert raw == clean
+
+
 def test_empty_text_has_one_empty_candidate() -> None:
     assert plate_candidates("-- ") == (("", 1.0),)
 
