@@ -106,15 +106,21 @@ class RecognitionSettings:
     """Plate detector and OCR."""
 
     detector_weights: str = ""  # empty: the weights shipped in models/
-    backend: str = "auto"
+    backend: str = "auto"  # detector backend
     confidence: float = 0.25
     image_size: int = 640
     batch_size: int = 8
+    ocr_backend: str = "auto"
+    ocr_read_jurisdiction: bool = True  # also read state names/slogans (about 2x the OCR time)
 
     def __post_init__(self) -> None:
         valid = ("auto", "openvino", "onnx", "pytorch")
         if self.backend not in valid:
             raise ConfigError(f"recognition.backend={self.backend!r}; valid values: {list(valid)}")
+        if self.ocr_backend not in valid[:3]:
+            raise ConfigError(
+                f"recognition.ocr_backend={self.ocr_backend!r}; valid values: {list(valid[:3])}"
+            )
         if not 0.0 < self.confidence < 1.0:
             raise ConfigError(f"recognition.confidence={self.confidence} must be in (0, 1)")
 
@@ -184,6 +190,14 @@ def _as_dict(obj: Any) -> Any:
 def _coerce(key: str, raw: Any, annotation: Any) -> Any:
     """Turn a TOML or environment value into the field's type, or say what was expected."""
     try:
+        if annotation in (bool, "bool"):
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if annotation in (int, "int"):
             if isinstance(raw, bool):
                 raise ValueError

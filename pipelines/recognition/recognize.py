@@ -75,7 +75,12 @@ class Recognizer:
         )
         ocr_path = default_model_path()
         ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
-        return cls(detector, PlateReader.load(threads=threads or 1), f"{ocr_path.name}@{ocr_sha}")
+        reader = PlateReader.load(
+            threads=threads or 1,
+            backend=settings.ocr_backend,
+            read_jurisdiction=settings.ocr_read_jurisdiction,
+        )
+        return cls(detector, reader, f"{ocr_path.name}@{ocr_sha}")
 
     @property
     def model_versions(self) -> dict[str, str]:
@@ -83,6 +88,7 @@ class Recognizer:
             "detector_sha256": self.detector.model_sha256,
             "detector_backend": self.detector.backend,
             "ocr_model": self.ocr_model,
+            "ocr_backend": self.reader.backend,
         }
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[PlateFinding]]:

@@ -62,3 +62,14 @@ def test_masked_hides_secrets() -> None:
     shown = str(settings.masked())
     assert "hunter2" not in shown and ":pw@" not in shown
     assert "db:5432/alpr" in shown
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("false", False), ("1", True), ("off", False)])
+def test_boolean_fields_parse_from_environment(raw: str, expected: bool) -> None:
+    settings = load_settings(env={"ALPR_RECOGNITION_OCR_READ_JURISDICTION": raw})
+    assert settings.recognition.ocr_read_jurisdiction is expected
+
+
+def test_invalid_boolean_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="ALPR_RECOGNITION_OCR_READ_JURISDICTION"):
+        load_settings(env={"ALPR_RECOGNITION_OCR_READ_JURISDICTION": "maybe"})
