@@ -158,6 +158,9 @@ def evaluate(
                     "real_recall_at_0.05": floor["recall"],
                     "real_n": len(real[0]),
                     "real_missed": _missed(real_preds, real[1], thr, iou),
+                    "real_curve": [
+                        {"threshold": t, **_counts(real_preds, real[1], t, iou)} for t in THRESHOLDS
+                    ],
                 }
             s = _counts(synth_preds, synth[1], thr, iou)
             row |= {"synth_recall": s["recall"], "synth_precision": s["precision"],
@@ -165,7 +168,8 @@ def evaluate(
             row["ms_b1"] = _speed(det, frame, 1, repeats)
             row["ms_b8"] = _speed(det, frame, 8, max(2, repeats // 4))
             rows.append(row)
-            print(json.dumps({k: v for k, v in row.items() if k != "real_missed"}), file=sys.stderr)
+            brief = {k: v for k, v in row.items() if k not in ("real_missed", "real_curve")}
+            print(json.dumps(brief), file=sys.stderr)
     return {"rows": rows, "calibrated": calibrated, "markdown": _markdown(rows, iou)}
 
 

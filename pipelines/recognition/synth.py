@@ -45,6 +45,8 @@ _SLOGANS = (
     "Big Sky Country", "Peach State", "Heart of Dixie", "Crossroads of America",
 )  # fmt: skip
 _EU_CODES = ("D", "F", "NL", "I", "E", "PL", "B", "CZ", "GB", "A", "P", "SK")
+_BADGES = ("RENAULT", "FIAT", "GOL", "PUNTO", "FORD", "CIVIC", "COROLLA", "SPORT", "4x4",
+           "HYBRID", "TDI", "1.6", "ELX", "FIESTA", "UNO", "LIMITED")  # fmt: skip
 _WORDS = ("OPEN", "STOP", "PARKING", "EXIT", "SALE", "HOTEL", "PIZZA", "BUS", "TAXI", "CAFE")
 
 
@@ -302,6 +304,22 @@ def _vehicle(
             draw.line((gx, gy1, gx, gy2), fill=tuple(max(0, c - 40) for c in shade), width=1)
     bumper_top = body_top + int((bottom - body_top) * 0.55)
     draw.rectangle((x1 + 2, bumper_top, x2 - 2, bottom), fill=shade)
+    # Badges and emblems: text and shapes on the body that are not plates (hard negatives: an
+    # early model fired on model names and brand logos in real photos).
+    if rng.random() < 0.7:
+        word = _BADGES[int(rng.integers(len(_BADGES)))]
+        size = max(6, int(vw * rng.uniform(0.03, 0.07)))
+        chrome = _rgb(rng, 170, 240) if rng.random() < 0.6 else _rgb(rng, 10, 60)
+        bx = x1 + int(vw * rng.uniform(0.55, 0.75))
+        by = body_top + int((bumper_top - body_top) * rng.uniform(0.55, 0.8))
+        font = _BAND_FONTS[int(rng.integers(len(_BAND_FONTS)))]
+        draw.text((bx, by), word, font=_font(font, size), fill=chrome)
+    if rng.random() < 0.6:
+        r = max(3, int(vw * rng.uniform(0.03, 0.06)))
+        cx, cy = (x1 + x2) // 2, body_top + int((bumper_top - body_top) * 0.55)
+        draw.ellipse(
+            (cx - r * 1.6, cy - r, cx + r * 1.6, cy + r), fill=_rgb(rng), outline=_rgb(rng)
+        )
     return x1, bumper_top, x2, bottom
 
 

@@ -220,6 +220,7 @@ def finalize_detector(
     data_root: Path | None = None,
     export_imgsz: int = 640,
     evaluate: bool = True,
+    note: str = "",
 ) -> TrainResult:
     """From a finished run in ``out_dir``: copy the best weights, export, evaluate, write the card.
 
@@ -261,7 +262,7 @@ def finalize_detector(
     command = (
         (out_dir / "command.txt").read_text().strip() if (out_dir / "command.txt").exists() else ""
     )
-    write_model_card(result, command=command, model_cfg=str(args.get("model", "")))
+    write_model_card(result, command=command, model_cfg=str(args.get("model", "")), extra=note)
     (model_dir / "train_result.json").write_text(
         json.dumps(
             {**asdict(result), "weights": weights.name,
@@ -448,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="continue the interrupted run in --out"
     )
+    parser.add_argument("--note", default="", help="extra paragraph for the model card")
     parser.add_argument(
         "--finalize", action="store_true", help="only export, evaluate and write the card of --out"
     )
@@ -459,7 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         data_root = args.data_root
         if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
             data_root = DEFAULT_DATA_ROOT
-        result = finalize_detector(args.out, model_dir=args.model_dir, data_root=data_root)
+        result = finalize_detector(
+            args.out, model_dir=args.model_dir, data_root=data_root, note=args.note
+        )
     else:
         result = train_detector(
             args.out,
