@@ -28,6 +28,8 @@ import numpy as np
 from pipelines.errors import RecognitionError
 from pipelines.recognition.plates import (
     PLATE_ALPHABET,
+    WIDE_PLATE_FORMATS,
+    fit_lookalikes,
     guess_jurisdiction,
     normalise_plate,
     plate_candidates,
@@ -36,6 +38,7 @@ from pipelines.recognition.plates import (
 __all__ = [
     "BACKENDS",
     "DEFAULT_BANDS",
+    "WIDE_PLATE_ASPECT",
     "JURISDICTION_BANDS",
     "PRECISIONS",
     "PlateRead",
@@ -53,6 +56,10 @@ DEFAULT_BANDS: tuple[tuple[float, float], ...] = (
 )
 # Where state names and slogans are printed: read with the full character set for the jurisdiction.
 JURISDICTION_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.32), (0.70, 1.0))
+
+# Plates whose width/height is at least this are single-line European or Mercosur plates (about
+# 4.7 and 3.1); US plates are about 2 (tight US crops measure 1.6-2.6).
+WIDE_PLATE_ASPECT = 2.65
 
 _MODEL_FILE = "ch_PP-OCRv4_rec_infer.onnx"
 _INPUT_HEIGHT = 48  # the PP-OCRv4 recogniser's fixed input height
@@ -230,15 +237,23 @@ class PlateReader:
         self,
         crops: Sequence[np.ndarray],
         jurisdictions: Sequence[str | None] | None = None,
+        wide: Sequence[bool] | None = None,
     ) -> list[PlateRead]:
         """Read each RGB ``uint8`` crop (H x W x 3; grey H x W and RGBA are accepted).
 
         A crop too small, empty or flat to hold text reads as :meth:`PlateRead.empty`; something
         that is not an image array raises :class:`RecognitionError`. ``jurisdictions`` (one per
         crop, or ``None``) overrides the state read off the plate, e.g. a camera's home state.
+        ``wide`` marks single-line European/Mercosur plates, which print O and I as letters and
+        follow :data:`WIDE_PLATE_FORMATS`; by default a crop is wide when its width/height is at
+        least :data:`WIDE_PLATE_ASPECT` (pass it when crops carry a margin around the plate).
         """
         if jurisdictions is not None and len(jurisdictions) != len(crops):
             raise ValueError(f"{len(jurisdictions)} jurisdictions for {len(crops)} crops")
+        if wide is None:
+            wide = [_aspect(crop) >= WIDE_PLATE_ASPECT for crop in crops]
+        elif len(wide) != len(crops):
+            raise ValueError(f"{len(wide)} wide flags for {len(crops)} crops")
         images = [_as_rgb(crop, i) for i, crop in enumerate(crops)]
         bands: list[_Band] = []
         for i, image in enumerate(images):
@@ -264,7 +279,7 @@ class PlateReader:
             if image is None:
                 reads.append(PlateRead.empty(jurisdiction))
             else:
-                reads.append(self._decide(plate_probs[i], jurisdiction))
+                reads.append(self._decide(plate_probs[i], jurisdiction, wide[i]))
         return reads
 
     def _recognise(self, bands: Sequence[_Band]) -> list[np.ndarray]:
@@ -294,9 +309,12 @@ class PlateReader:
         keep[1:] = best[1:] != best[:-1]
         return "".join(self._characters[k] for k in best[keep & (best != 0)])
 
-    def _decide(self, band_probs: Sequence[np.ndarray], jurisdiction: str | None) -> PlateRead:
+    def _decide(
+        self, band_probs: Sequence[np.ndarray], jurisdiction: str | None, wide: bool
+    ) -> PlateRead:
         """Vote over the bands' candidate readings and score the winner."""
         decoded = [_decode(p) for p in band_probs]
+        o_as_zero = self._o_as_zero and not wide  # wide plates print the letter O distinctly
         votes: dict[str, float] = defaultdict(float)
         for columns in decoded:
             if not columns:
@@ -310,10 +328,11 @@ class PlateReader:
                 confs,
                 alternatives=alternatives,
                 jurisdiction=jurisdiction,
+                formats=WIDE_PLATE_FORMATS if wide else None,
                 limit=_CANDIDATES_PER_BAND,
             ):
                 votes[reading] += score
-        if self._o_as_zero:
+        if o_as_zero:
             merged: dict[str, float] = defaultdict(float)
             for reading, score in votes.items():
                 merged[reading.replace("O", "0")] += score
@@ -322,7 +341,12 @@ class PlateReader:
         best = ranked[0][0]
         if not best:
             return PlateRead.empty(jurisdiction)
-        char_confidences, confidence = self._score(best, decoded)
+        char_confidences, confidence = self._score(best, decoded, o_as_zero)
+        if wide:  # O/0 and I/1 look alike in most European fonts: let the format decide
+            fitted = fit_lookalikes(best, WIDE_PLATE_FORMATS, char_confidences)
+            if fitted != best:
+                best = fitted
+                char_confidences, confidence = self._score(best, decoded, o_as_zero)
         total = sum(votes.values())
         candidates = tuple(
             (reading, round(score / total, 6))
@@ -332,7 +356,7 @@ class PlateReader:
         return PlateRead(best, confidence, char_confidences, candidates, jurisdiction)
 
     def _score(
-        self, text: str, decoded: Sequence[list[np.ndarray]]
+        self, text: str, decoded: Sequence[list[np.ndarray]], o_as_zero: bool
     ) -> tuple[tuple[float, ...], float]:
         """Per-character and whole-string probability of ``text``, averaged over all bands (a band
         that read another length contributes 0)."""
@@ -345,7 +369,7 @@ class PlateReader:
             probs = []
             for column, target in zip(columns, targets, strict=True):
                 p = float(column[target])
-                if self._o_as_zero and target == PLATE_ALPHABET.index("0"):
+                if o_as_zero and target == PLATE_ALPHABET.index("0"):
                     p += float(column[PLATE_ALPHABET.index("O")])
                 probs.append(min(p, 1.0))
             per_char += probs
@@ -398,6 +422,11 @@ def _openvino_engine(
         return np.array(request.get_output_tensor(0).data)
 
     return infer, listing
+
+
+def _aspect(crop: Any) -> float:
+    shape = getattr(crop, "shape", ())
+    return float(shape[1]) / shape[0] if len(shape) >= 2 and shape[0] else 0.0
 
 
 def _as_rgb(crop: Any, position: int) -> np.ndarray | None:

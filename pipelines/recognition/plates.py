@@ -32,7 +32,9 @@ __all__ = [
     "MATCH_FOLDS",
     "PLATE_ALPHABET",
     "US_STATE_FORMATS",
+    "WIDE_PLATE_FORMATS",
     "confusables",
+    "fit_lookalikes",
     "fits_format",
     "formats_for",
     "guess_jurisdiction",
@@ -242,6 +244,21 @@ _MARKER_EXACT_BELOW = 6
 _MARKER_LETTERS_PER_ERROR = 4
 
 
+# Single-line wide plates (European 520x110 mm, Mercosur 400x130 mm) print letters O and I as
+# such, in national formats like these; the prior for their look-alikes. Not a validator.
+WIDE_PLATE_FORMATS: tuple[str, ...] = (
+    "LLLDDDD",  # Brazil before Mercosur
+    "LLLDLDD",  # Mercosur (Brazil, Argentina, Uruguay, Paraguay)
+    "LLDDDLL",  # Italy, France, Croatia (without the county split)
+    "LLDDDDLL",  # Croatia with four digits
+    "DDDDLLL",  # Spain
+    "LLDDLLL",  # United Kingdom
+    "DLLLDDD",  # Sweden, Poland and others
+    "LLLDDD",
+    "LLDDDD",
+)
+
+
 def normalise_plate(text: str) -> str:
     """Upper-case ``A-Z0-9`` only: compatibility forms folded (fullwidth ``Ａ`` is ``A``), the rest
     (spaces, dashes, dots, symbols, other scripts) dropped. Idempotent."""
@@ -307,12 +324,52 @@ def fits_format(text: str, jurisdiction: str | None) -> bool:
     return plate_shape(text) in formats_for(jurisdiction)
 
 
+# Pairs printed with near-identical glyphs on many plates: swapped freely to fit a known format.
+LOOKALIKE_SWAPS: Mapping[str, str] = {"O": "0", "0": "O", "I": "1", "1": "I"}
+
+
+def fit_lookalikes(
+    text: str,
+    formats: Sequence[str],
+    confidences: Sequence[float] | None = None,
+    max_swaps: int = 1,
+) -> str:
+    """``text`` with O/0 and I/1 swapped where that makes it fit one of ``formats``.
+
+    The fewest swaps win, at most ``max_swaps`` (a reading that needs more is more likely another
+    format than a misread); between equally short fixes, the one changing the least confident
+    characters (``confidences``, one per character). A text that fits already, or fits none so,
+    or stays ambiguous, is returned unchanged.
+    """
+    base = normalise_plate(text)
+    shape = plate_shape(base)
+    if shape in formats:
+        return base
+    confs = list(confidences) if confidences is not None and len(confidences) == len(base) else None
+    fixes: dict[str, tuple[int, float]] = {}
+    for fmt in formats:
+        if len(fmt) != len(base):
+            continue
+        wrong = [i for i, (have, want) in enumerate(zip(shape, fmt, strict=True)) if have != want]
+        if len(wrong) <= max_swaps and all(base[i] in LOOKALIKE_SWAPS for i in wrong):
+            chars = list(base)
+            for i in wrong:
+                chars[i] = LOOKALIKE_SWAPS[chars[i]]
+            cost = sum(confs[i] for i in wrong) if confs else 0.0
+            fixes["".join(chars)] = (len(wrong), cost)
+    ranked = sorted(fixes.items(), key=lambda kv: kv[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return base
+    return ranked[0][0]
+
+
 def plate_candidates(
     text: str,
     char_confidences: Sequence[float] | None = None,
     *,
     alternatives: Sequence[Mapping[str, float]] | None = None,
     jurisdiction: str | None = None,
+    formats: Sequence[str] | None = None,
     format_prior: float = 0.9,
     limit: int = 8,
 ) -> tuple[tuple[str, float], ...]:
@@ -322,7 +379,8 @@ def plate_candidates(
     ``alternatives[i]`` (for instance an OCR's runner-up probabilities) or, when those are absent,
     among ``confusables``. With a known ``jurisdiction``, readings that fit one of its formats get
     ``format_prior`` of the mass and the others the remainder, so a confident reading still wins
-    over a format. The normalised input is always among the returned readings.
+    over a format. ``formats`` (letter/digit shapes) replaces the jurisdiction's formats, e.g.
+    :data:`WIDE_PLATE_FORMATS`. The normalised input is always among the returned readings.
     """
     base = normalise_plate(text)
     if not base:
@@ -352,7 +410,7 @@ def plate_candidates(
         options.append(column)
 
     pool = _k_best(options, max(limit * 4, 16))
-    formats = formats_for(jurisdiction)
+    formats = tuple(formats) if formats is not None else formats_for(jurisdiction)
     scored: dict[str, float] = {}
     for reading, p in pool:
         if formats:

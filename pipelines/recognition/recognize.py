@@ -17,7 +17,12 @@ from PIL import Image, ImageOps
 from pipelines.config import RecognitionSettings
 from pipelines.errors import RecognitionError
 from pipelines.recognition.detector import Detection, PlateDetector
-from pipelines.recognition.ocr import PlateRead, PlateReader, default_model_path
+from pipelines.recognition.ocr import (
+    WIDE_PLATE_ASPECT,
+    PlateRead,
+    PlateReader,
+    default_model_path,
+)
 
 __all__ = ["PlateFinding", "Recognizer", "crop_plate", "decode_image"]
 
@@ -51,6 +56,11 @@ def crop_plate(image: np.ndarray, box: tuple[float, float, float, float]) -> np.
     left, top = max(0, int(x1 - margin)), max(0, int(y1 - margin))
     right, bottom = min(w, int(np.ceil(x2 + margin))), min(h, int(np.ceil(y2 + margin)))
     return image[top:bottom, left:right]
+
+
+def _aspect(box: tuple[float, float, float, float]) -> float:
+    x1, y1, x2, y2 = box
+    return (x2 - x1) / max(y2 - y1, 1e-6)
 
 
 class Recognizer:
@@ -99,7 +109,10 @@ class Recognizer:
             for i, dets in enumerate(detections)
             for det in dets
         ]
-        reads = self.reader.read([crop for _, _, crop in crops])
+        reads = self.reader.read(
+            [crop for _, _, crop in crops],
+            wide=[_aspect(det.box) >= WIDE_PLATE_ASPECT for _, det, _ in crops],
+        )
         findings: list[list[PlateFinding]] = [[] for _ in frames]
         for (i, det, crop), read in zip(crops, reads, strict=True):
             findings[i].append(PlateFinding(det, read, crop))

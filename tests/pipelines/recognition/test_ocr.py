@@ -216,3 +216,12 @@ def test_real_us_crops_held_out_exact_rate(reader: PlateReader) -> None:
     reads = [read for i in range(0, len(images), 16) for read in reader.read(images[i : i + 16])]
     exact = sum(read.text == r["plate"] for read, r in zip(reads, rows, strict=True)) / len(rows)
     assert exact >= HELD_OUT_EXACT_FLOOR, f"held-out exact read rate {exact:.3f}"
+
+
+def test_wide_crops_keep_the_letter_o(reader: PlateReader) -> None:
+    """A single-line wide plate (Mercosur proportions) keeps O where its format puts a letter."""
+    crop = render_plate("OKM0944", size=(520, 130))
+    (read,) = reader.read([crop])
+    (tall,) = reader.read([crop], wide=[False])
+    assert read.text == "OKM0944"
+    assert tall.text == "0KM0944"  # the US convention: one glyph for O and zero, reported as 0

@@ -13,8 +13,10 @@ from pipelines.recognition.plates import (
     MATCH_FOLDS,
     PLATE_ALPHABET,
     US_STATE_FORMATS,
+    WIDE_PLATE_FORMATS,
     _substring_distance,
     confusables,
+    fit_lookalikes,
     fits_format,
     formats_for,
     guess_jurisdiction,
@@ -231,3 +233,34 @@ def _substring_distance_reference(pattern: str, text: str) -> int:
 @given(st.text("ABCD", min_size=1, max_size=12), st.text("ABCD", max_size=16))
 def test_substring_distance_matches_dynamic_programming(pattern: str, text: str) -> None:
     assert _substring_distance(pattern, text) == _substring_distance_reference(pattern, text)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("0KM0944", "0KM0944"),  # LLLDDDD or DLLLDDD: ambiguous without confidences
+        ("NY13834", "NYI3834"),
+        ("BA3020Z", "BA302OZ"),  # LLDDDLL
+        ("ABC1234", "ABC1234"),  # fits already
+        ("W053011", "W053011"),  # would need three swaps: left alone
+        ("XY", "XY"),  # no format of that length
+    ],
+)
+def test_fit_lookalikes_to_wide_plate_formats(read: str, expected: str) -> None:
+    assert fit_lookalikes(read, WIDE_PLATE_FORMATS) == expected
+
+
+def test_fit_lookalikes_changes_the_least_confident_character() -> None:
+    confidences = [0.55, 0.99, 0.99, 0.97, 0.99, 0.99, 0.99]
+    assert fit_lookalikes("0KM0944", WIDE_PLATE_FORMATS, confidences) == "OKM0944"
+    confidences = [0.99, 0.99, 0.99, 0.55, 0.99, 0.99, 0.99]
+    assert fit_lookalikes("0KM0944", WIDE_PLATE_FORMATS, confidences) == "0KMO944"
+
+
+@given(st.text(alphabet="ABCDIO0123456789", min_size=1, max_size=9))
+def test_fit_lookalikes_only_swaps_lookalikes(text: str) -> None:
+    fitted = fit_lookalikes(text, WIDE_PLATE_FORMATS)
+    assert len(fitted) == len(text)
+    changed = [(a, b) for a, b in zip(text, fitted, strict=True) if a != b]
+    assert len(changed) <= 1
+    assert all({a, b} in ({"O", "0"}, {"I", "1"}) for a, b in changed)
