@@ -38,9 +38,9 @@ from pipelines.recognition.plates import (
 __all__ = [
     "BACKENDS",
     "DEFAULT_BANDS",
-    "WIDE_PLATE_ASPECT",
     "JURISDICTION_BANDS",
     "PRECISIONS",
+    "WIDE_PLATE_ASPECT",
     "PlateRead",
     "PlateReader",
     "default_model_path",
@@ -425,7 +425,7 @@ def _openvino_engine(
 
 
 def _aspect(crop: Any) -> float:
-    shape = getattr(crop, "shape", ())
+    shape: tuple[int, ...] = tuple(getattr(crop, "shape", ()))
     return float(shape[1]) / shape[0] if len(shape) >= 2 and shape[0] else 0.0
 
 
