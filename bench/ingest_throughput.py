@@ -112,15 +112,7 @@ def _settings(base: Settings, work: Path, bucket: str) -> Settings:
 
 def _child_peak_rss(settings: Settings) -> tuple[float, float]:
     """Run one ingest in a fresh process; its wall time and peak RSS in MiB."""
-    env = {
-        **os.environ,
-        "ALPR_DATA_DIR": str(settings.data_dir),
-        "ALPR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
-        "ALPR_S3_SECRET_ACCESS_KEY": settings.s3.secret_access_key,
-        "ALPR_S3_DROPS_BUCKET": settings.s3.drops_bucket,
-        "ALPR_S3_LAKE_BUCKET": settings.s3.lake_bucket,
-        "ALPR_CATALOG_URL": settings.catalog_url,
-    }
+    env = {**os.environ, **settings.as_env()}
     code = (
         "import resource, sys, time, json\n"
         "from bench.ingest_throughput import _ingest\n"

@@ -162,6 +162,25 @@ class Settings:
                 changes[name] = value
         return dataclasses.replace(self, **changes)
 
+    def as_env(self) -> dict[str, str]:
+        """Every setting as the ``ALPR_*`` variable that sets it: reproduces these settings in a
+        subprocess (which then needs no TOML file)."""
+        env: dict[str, str] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for name, inner in value.items():
+                    walk(f"{prefix}_{name}" if prefix else name, inner)
+            elif isinstance(value, list):
+                env["ALPR_" + prefix.upper()] = ",".join(map(str, value))
+            elif isinstance(value, bool):
+                env["ALPR_" + prefix.upper()] = str(value).lower()
+            else:
+                env["ALPR_" + prefix.upper()] = str(value)
+
+        walk("", _as_dict(self))
+        return env
+
     def masked(self) -> dict[str, Any]:
         """The settings as a nested dict with secrets masked, for ``alpr config``."""
         out = _as_dict(self)

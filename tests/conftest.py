@@ -113,32 +113,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def alpr_env(settings: Settings) -> dict[str, str]:
     """The ``ALPR_*`` variables that reproduce ``settings`` in another process."""
-    return {
-        "ALPR_DATA_DIR": str(settings.data_dir),
-        "ALPR_S3_ENDPOINT_URL": settings.s3.endpoint_url,
-        "ALPR_S3_SECRET_ACCESS_KEY": settings.s3.secret_access_key,
-        "ALPR_S3_DROPS_BUCKET": settings.s3.drops_bucket,
-        "ALPR_S3_LAKE_BUCKET": settings.s3.lake_bucket,
-        "ALPR_CATALOG_URL": settings.catalog_url,
-    }
+    return settings.as_env()
 
 
 @pytest.fixture
-def alpr_config(alpr_env: dict[str, str], tmp_path: Path) -> Path:
-    """A TOML settings file equal to ``settings``, as a deployment would write it."""
-    sections: dict[str, dict[str, str]] = {}
-    top: dict[str, str] = {}
-    for name, value in alpr_env.items():
-        key = name.removeprefix("ALPR_").lower()
-        section, _, field = key.partition("_")
-        if section in ("s3", "catalog"):
-            sections.setdefault(section, {})[field] = value
-        else:
-            top[key] = value
-    lines = [f'{k} = "{v}"' for k, v in top.items()]
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        lines += [f'{k} = "{v}"' for k, v in values.items()]
+def alpr_config(settings: Settings, tmp_path: Path) -> Path:
+    """A TOML settings file with this test's endpoint, buckets and catalog, as a deployment
+    would write it."""
+    s3, catalog = settings.s3, settings.catalog_url
     path = tmp_path / "alpr.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(
+        f'data_dir = "{settings.data_dir}"\n'
+        "[s3]\n"
+        f'endpoint_url = "{s3.endpoint_url}"\n'
+        f'secret_access_key = "{s3.secret_access_key}"\n'
+        f'drops_bucket = "{s3.drops_bucket}"\n'
+        f'lake_bucket = "{s3.lake_bucket}"\n'
+        "[catalog]\n"
+        f'url = "{catalog}"\n'
+    )
     return path

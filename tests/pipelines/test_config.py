@@ -73,3 +73,13 @@ def test_boolean_fields_parse_from_environment(raw: str, expected: bool) -> None
 def test_invalid_boolean_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="ALPR_RECOGNITION_OCR_READ_JURISDICTION"):
         load_settings(env={"ALPR_RECOGNITION_OCR_READ_JURISDICTION": "maybe"})
+
+
+def test_as_env_round_trips(tmp_path: Path) -> None:
+    settings = load_settings(
+        env={
+            "ALPR_INGEST_IMAGE_FORMATS": "JPEG,PNG,WEBP",
+            "ALPR_RECOGNITION_OCR_READ_JURISDICTION": "no",
+        }
+    ).replace(data_dir=tmp_path, s3={"drops_bucket": "other-drops"})
+    assert load_settings(env=settings.as_env()) == settings
