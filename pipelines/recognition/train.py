@@ -252,7 +252,7 @@ def finalize_detector(
         weights=weights,
         exports=exports,
         sha256=sha256_file(weights),
-        train_seconds=float(results["time"].max()),  # type: ignore[arg-type]
+        train_seconds=_train_seconds(results),
         epochs=int(results["epoch"].max()),  # type: ignore[arg-type]
         imgsz=int(args["imgsz"]),
         dataset=summary,
@@ -262,7 +262,7 @@ def finalize_detector(
     command = (
         (out_dir / "command.txt").read_text().strip() if (out_dir / "command.txt").exists() else ""
     )
-    write_model_card(result, command=command, model_cfg=str(args.get("model", "")), extra=note)
+    write_model_card(result, command=command, model_cfg=_architecture(weights), extra=note)
     (model_dir / "train_result.json").write_text(
         json.dumps(
             {**asdict(result), "weights": weights.name,
@@ -272,6 +272,22 @@ def finalize_detector(
         )
     )  # fmt: skip
     return result
+
+
+def _architecture(weights: Path) -> str:
+    """The model yaml the weights were built from (``args.yaml`` names last.pt after a resume)."""
+    prepare_ultralytics()
+    from ultralytics.nn.tasks import load_checkpoint
+
+    model, _ = load_checkpoint(str(weights), device="cpu")
+    return str(getattr(model, "yaml", {}).get("yaml_file", "unknown"))
+
+
+def _train_seconds(results: Any) -> float:
+    """Wall time of all epochs; ``time`` restarts from zero in results.csv when a run resumes."""
+
+    t = results["time"]
+    return float(t.filter(t.shift(-1).fill_null(-1.0) < t).sum())
 
 
 def _final_metrics(run_dir: Path) -> dict[str, float]:

@@ -70,7 +70,6 @@ def test_real_split_is_stable_and_disjoint() -> None:
 
 
 @pytest.mark.shared_data
-@pytest.mark.slow
 def test_real_dataset_never_trains_on_val(tmp_path: Path) -> None:
     summary = build_dataset(
         tmp_path / "ds",

@@ -23,9 +23,12 @@ from pipelines.recognition.detector import (
 )
 from pipelines.recognition.synth import render_scene
 
-# Measured on the shipped model (see models/plate-detector/MODEL_CARD.md); the bars leave a margin.
-MIN_SYNTH_RECALL = 0.85
-MIN_REAL_RECALL = 0.9
+# Measured on the shipped model: synthetic recall 1.0 and precision 0.87-0.93 on 4 sets of 10
+# scenes; real validation recall 0.978 (44/45) at the calibrated threshold (MODEL_CARD.md).
+MIN_SYNTH_RECALL = 0.9
+MIN_SYNTH_PRECISION = 0.75
+CALIBRATED_CONFIDENCE = 0.2
+MIN_REAL_RECALL = 0.95  # the target
 BACKENDS = ("openvino", "onnx", "pytorch")
 
 
@@ -172,7 +175,7 @@ def test_finds_plates_in_synthetic_scenes(backend: str, scenes: list) -> None:
         t, f, n = match_boxes(np.array([d.box for d in dets]), truth, 0.4)
         tp, fp, fn = tp + t, fp + f, fn + n
     assert tp / (tp + fn) >= MIN_SYNTH_RECALL
-    assert tp / max(tp + fp, 1) >= 0.8
+    assert tp / max(tp + fp, 1) >= MIN_SYNTH_PRECISION
 
 
 def test_backends_agree(scenes: list) -> None:
@@ -197,12 +200,13 @@ def test_offset_frame_gives_offset_boxes(detector: PlateDetector) -> None:
 
 
 @pytest.mark.shared_data
-def test_recall_on_real_validation_photos(detector: PlateDetector) -> None:
+def test_recall_on_real_validation_photos() -> None:
     import cv2
     import polars as pl
 
     from pipelines.recognition.dataset import read_real_labels
 
+    detector = PlateDetector.load(confidence=CALIBRATED_CONFIDENCE)
     val = read_real_labels().filter(pl.col("split") == "val")
     tp = total = 0
     for row in val.iter_rows(named=True):
