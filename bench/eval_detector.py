@@ -27,6 +27,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._report import write_section
 from pipelines.recognition.dataset import read_real_labels
 from pipelines.recognition.detector import (
     BACKENDS,
@@ -225,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(result["markdown"])
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(result["markdown"])
+        write_section(args.out, "## Plate detector", "## Plate detector\n\n" + result["markdown"])
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -32,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._report import write_section  # noqa: E402
 from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
 from pipelines.recognition.plates import match_key, normalise_plate  # noqa: E402
 
@@ -213,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     report = [
-        "# Plate OCR on the OpenALPR US crops",
+        "## Plate OCR on the OpenALPR US crops",
         "",
         f"- data: `{args.data}` ({len(samples)} crops); split rule: {SPLIT_RULE} "
         f"({len(parts['held-out'])} held-out, {len(parts['tuning'])} tuning)",
@@ -257,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = "\n".join(report) + "\n"
     print(text)
     if args.out:
-        args.out.write_text(text)
+        write_section(args.out, "## Plate OCR on the OpenALPR US crops", text)
     return 0
 
 

@@ -23,7 +23,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest_throughput import _replace_section
+from bench._report import write_section
 from pipelines.config import load_settings
 from pipelines.recognition.dataset import read_real_labels
 from pipelines.recognition.detector import box_iou
@@ -123,7 +123,7 @@ def main() -> None:
     )
     print(text)
     if args.out:
-        _replace_section(args.out, "## End-to-end recognition accuracy", text)
+        write_section(args.out, "## End-to-end recognition accuracy", text)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+from bench._report import write_section
 from pipelines.config import Settings, load_settings
 from pipelines.ingest import pending_image_partitions, register_drops, write_images_partition
 from pipelines.ingest.sample import capture_key
@@ -191,20 +195,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        _replace_section(args.out, "## Ingestion throughput", text)
-
-
-def _replace_section(path: Path, heading: str, text: str) -> None:
-    """Replace ``heading``'s section of a markdown file (up to the next ``## ``), or append it."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = old.find(heading)
-    if start < 0:
-        new = old.rstrip() + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(heading))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new.rstrip() + "\n")
+        write_section(args.out, "## Ingestion throughput", text)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,7 @@ class RecognitionSettings:
     confidence: float = 0.20  # calibrated on the real validation photos (models/plate-detector)
     image_size: int = 640  # long side of the frame at detection, a multiple of 32
     batch_size: int = 8
+    workers: int = 2  # batches recognised in parallel, each with single-threaded models
     ocr_backend: str = "auto"
     ocr_read_jurisdiction: bool = True  # also read state names/slogans (about 2x the OCR time)
 
@@ -128,6 +129,7 @@ class RecognitionSettings:
                 f"recognition.image_size={self.image_size} must be a positive multiple of 32"
             )
         _positive("recognition.batch_size", self.batch_size)
+        _positive("recognition.workers", self.workers)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from queue import Queue
 from typing import Any
 
 import numpy as np
@@ -121,17 +122,34 @@ def _batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
         yield frame.slice(offset, size)
 
 
+@dataclass
+class _BatchOutput:
+    detections: list[dict[str, Any]]
+    reads: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+
+
 def recognize_partition(
     settings: Settings,
     day: date,
     run_id: str,
-    recognizer: Recognizer | None = None,
+    recognizers: Sequence[Recognizer] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RecognitionReport:
-    """Detect and read the plates of every image captured on ``day``; replace that day's output."""
+    """Detect and read the plates of every image captured on ``day``; replace that day's output.
+
+    Batches run in parallel, one per recognizer (``recognition.workers`` of them by default, each
+    with single-threaded models): on a small CPU that keeps every core busy with a whole batch
+    rather than splitting each model call across cores.
+    """
     started = time.perf_counter()
-    recognizer = recognizer or Recognizer.load(settings.recognition)
-    versions = recognizer.model_versions
+    if not recognizers:
+        workers = settings.recognition.workers
+        recognizers = Recognizer.load_workers(settings.recognition, workers, threads=1)
+    versions = recognizers[0].model_versions
+    idle: Queue[Recognizer] = Queue()
+    for recognizer in recognizers:
+        idle.put(recognizer)
     client = s3_client(settings.s3)
     lake = settings.s3.lake_bucket
     images = (
@@ -150,50 +168,49 @@ def recognize_partition(
         except Exception as exc:  # noqa: BLE001 - recorded per image, never stops the batch
             return f"{type(exc).__name__}: {exc}"
 
-    detections: list[dict[str, Any]] = []
-    reads: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    keep: set[str] = set()
+    def error(row: dict[str, Any], message: str) -> dict[str, Any]:
+        return {"image_id": row["image_id"], "key": row["key"], "error": message, "run_id": run_id}
+
+    def process(batch: pl.DataFrame) -> _BatchOutput:
+        rows = batch.to_dicts()
+        fetched = list(io_pool.map(fetch, rows))
+        out = _BatchOutput([], [], [])
+        out.errors += [
+            error(r, f) for r, f in zip(rows, fetched, strict=True) if isinstance(f, str)
+        ]
+        good = [(r, f) for r, f in zip(rows, fetched, strict=True) if not isinstance(f, str)]
+        recognizer = idle.get()
+        try:
+            findings = recognizer.read_frames([frame for _, frame in good])
+        except RecognitionError as exc:  # a model failure on this batch: record, go on
+            out.errors += [error(r, str(exc)) for r, _ in good]
+            return out
+        finally:
+            idle.put(recognizer)
+        for (row, _), plates in zip(good, findings, strict=True):
+            for rank, finding in enumerate(plates):
+                det_id = _detection_id(row["image_id"], versions["detector_sha256"], rank)
+                key = crop_key(day, row["image_id"], det_id)
+                uploads.append(io_pool.submit(_put_crop, client, lake, key, finding))
+                out.detections.append(_detection_row(row, finding, det_id, key, versions, run_id))
+                out.reads.append(_read_row(row, finding, det_id, versions, run_id))
+        if progress:
+            progress(len(rows))
+        return out
+
+    uploads: list[Future[None]] = []
     batch_size = settings.recognition.batch_size
-    with ThreadPoolExecutor(max(4, batch_size), thread_name_prefix="recognize") as pool:
-        uploads = []
-        for batch in _batches(images, batch_size):
-            rows = batch.to_dicts()
-            fetched = list(pool.map(fetch, rows))
-            good = [
-                (row, f) for row, f in zip(rows, fetched, strict=True) if not isinstance(f, str)
-            ]
-            errors += [
-                {"image_id": r["image_id"], "key": r["key"], "error": f, "run_id": run_id}
-                for r, f in zip(rows, fetched, strict=True)
-                if isinstance(f, str)
-            ]
-            try:
-                findings = recognizer.read_frames([frame for _, frame in good])
-            except RecognitionError as exc:  # a model failure on this batch: record, go on
-                errors += [
-                    {
-                        "image_id": r["image_id"],
-                        "key": r["key"],
-                        "error": str(exc),
-                        "run_id": run_id,
-                    }
-                    for r, _ in good
-                ]
-                continue
-            for (row, _), plates in zip(good, findings, strict=True):
-                for rank, finding in enumerate(plates):
-                    det_id = _detection_id(row["image_id"], versions["detector_sha256"], rank)
-                    key = crop_key(day, row["image_id"], det_id)
-                    keep.add(key)
-                    uploads.append(pool.submit(_put_crop, client, lake, key, finding))
-                    detections.append(_detection_row(row, finding, det_id, key, versions, run_id))
-                    reads.append(_read_row(row, finding, det_id, versions, run_id))
-            if progress:
-                progress(len(rows))
+    with (
+        ThreadPoolExecutor(8, thread_name_prefix="recognize-io") as io_pool,
+        ThreadPoolExecutor(len(recognizers), thread_name_prefix="recognize") as batch_pool,
+    ):
+        outputs = list(batch_pool.map(process, _batches(images, batch_size)))
         for upload in uploads:
             upload.result()
-    _drop_stale_crops(client, lake, day, keep)
+    detections = [row for out in outputs for row in out.detections]
+    reads = [row for out in outputs for row in out.reads]
+    errors = [row for out in outputs for row in out.errors]
+    _drop_stale_crops(client, lake, day, {row["crop_key"] for row in detections})
 
     def frame(rows: list[dict[str, Any]], schema: pl.Schema) -> pl.DataFrame:
         data = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema=schema)

@@ -73,16 +73,17 @@ class Recognizer:
 
     @classmethod
     def load(cls, settings: RecognitionSettings, threads: int | None = None) -> Recognizer:
+        return cls.load_workers(settings, 1, threads)[0]
+
+    @classmethod
+    def load_workers(
+        cls, settings: RecognitionSettings, workers: int, threads: int | None = None
+    ) -> list[Recognizer]:
+        """``workers`` recognizers for parallel batches: a detector each (detectors are not
+        thread-safe), one OCR reader shared (it is, and it holds most of the memory)."""
         from pathlib import Path
 
         weights = Path(settings.detector_weights) if settings.detector_weights else None
-        detector = PlateDetector.load(
-            weights,
-            backend=settings.backend,
-            confidence=settings.confidence,
-            imgsz=settings.image_size,
-            threads=threads,
-        )
         ocr_path = default_model_path()
         ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
         reader = PlateReader.load(
@@ -90,7 +91,20 @@ class Recognizer:
             backend=settings.ocr_backend,
             read_jurisdiction=settings.ocr_read_jurisdiction,
         )
-        return cls(detector, reader, f"{ocr_path.name}@{ocr_sha}")
+        return [
+            cls(
+                PlateDetector.load(
+                    weights,
+                    backend=settings.backend,
+                    confidence=settings.confidence,
+                    imgsz=settings.image_size,
+                    threads=threads,
+                ),
+                reader,
+                f"{ocr_path.name}@{ocr_sha}",
+            )
+            for _ in range(workers)
+        ]
 
     @property
     def model_versions(self) -> dict[str, str]:

@@ -36,7 +36,7 @@ def test_partition_is_recognised_and_rerun_replaces_it(
 ) -> None:
     drop = _ingest(settings, n_images=4)
 
-    report = recognize_partition(settings, DAY, "run-1", recognizer)
+    report = recognize_partition(settings, DAY, "run-1", [recognizer])
 
     assert report.images == 4 and report.failed == 0
     detections = scan_table(settings, "detections", DAY).collect()
@@ -57,7 +57,7 @@ def test_partition_is_recognised_and_rerun_replaces_it(
         assert row["crop_key"] == crop_key(DAY, row["image_id"], row["detection_id"])
         s3.head_object(Bucket=settings.s3.lake_bucket, Key=row["crop_key"])
 
-    recognize_partition(settings, DAY, "run-2", recognizer)
+    recognize_partition(settings, DAY, "run-2", [recognizer])
 
     again = scan_table(settings, "reads", DAY).collect()
     assert again.height == reads.height
@@ -72,7 +72,7 @@ def test_unreadable_image_is_recorded_and_does_not_stop_the_batch(
     broken = drop.good[0]
     s3.put_object(Bucket=settings.s3.drops_bucket, Key=broken, Body=b"\xff\xd8 no longer a jpeg")
 
-    report = recognize_partition(settings, DAY, "run-1", recognizer)
+    report = recognize_partition(settings, DAY, "run-1", [recognizer])
 
     errors = scan_table(settings, "recognition_errors", DAY).collect()
     assert errors.get_column("key").to_list() == [broken]
