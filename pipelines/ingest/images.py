@@ -6,6 +6,7 @@ any number of times (after a crash, twice in parallel, as a backfill) and give t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +22,7 @@ from pipelines.storage.catalog import (
     pending_partitions,
     upgrade_catalog,
 )
-from pipelines.storage.tables import conform, write_partition
+from pipelines.storage.tables import conform, write_partition_batches
 
 __all__ = ["IMAGES_SCHEMA", "PartitionWrite", "pending_image_partitions", "write_images_partition"]
 
@@ -51,6 +52,9 @@ IMAGES_SCHEMA = pl.Schema(
 )
 
 
+_BATCH_ROWS = 20_000  # rows read from the ledger and written to Delta at a time
+
+
 @dataclass(frozen=True)
 class PartitionWrite:
     table: str
@@ -71,23 +75,32 @@ def write_images_partition(settings: Settings, day: date) -> PartitionWrite:
     """Rewrite partition ``day`` of ``images`` from the ledger's ingested objects of that day."""
     upgrade_catalog(settings.catalog_url)
     engine = engine_for(settings.catalog_url)
-    with engine.connect() as conn:
-        generation = pending_partitions(conn, IMAGES_TABLE).get(day)
+    rows = size = 0
+    cameras: set[str] = set()
+
+    def batches(conn: sa.Connection) -> Iterator[pl.DataFrame]:
+        nonlocal rows, size
         query = (
             sa.select(*(camera_objects.c[name] for name in IMAGES_SCHEMA.names()))
             .where(camera_objects.c.capture_date == day, camera_objects.c.status == "ingested")
             .order_by(camera_objects.c.captured_at, camera_objects.c.image_id)
         )
-        raw = pl.read_database(query, conn, infer_schema_length=None)
-    frame = conform(raw if raw.width else pl.DataFrame(schema=IMAGES_SCHEMA), IMAGES_SCHEMA)
-    write_partition(settings, IMAGES_TABLE, day, frame)
+        for raw in pl.read_database(
+            query, conn, iter_batches=True, batch_size=_BATCH_ROWS, infer_schema_length=None
+        ):
+            frame = conform(raw, IMAGES_SCHEMA)
+            rows += frame.height
+            size += int(frame.get_column("size_bytes").sum() or 0)
+            cameras.update(frame.get_column("camera_id").drop_nulls().unique())
+            yield frame
+
+    with engine.connect() as conn:
+        generation = pending_partitions(conn, IMAGES_TABLE).get(day)
+        streaming = conn.execution_options(stream_results=True, max_row_buffer=_BATCH_ROWS)
+        write_partition_batches(settings, IMAGES_TABLE, day, batches(streaming), IMAGES_SCHEMA)
     if generation is not None:
         with engine.begin() as conn:
             clear_partition_mark(conn, IMAGES_TABLE, day, generation)
     return PartitionWrite(
-        table=IMAGES_TABLE,
-        capture_date=day,
-        rows=frame.height,
-        bytes=int(frame.get_column("size_bytes").sum() or 0),
-        cameras=frame.get_column("camera_id").n_unique(),
+        table=IMAGES_TABLE, capture_date=day, rows=rows, bytes=size, cameras=len(cameras)
     )

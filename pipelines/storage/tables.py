@@ -6,10 +6,13 @@ after the first write: re-runs never duplicate rows.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import polars as pl
-from deltalake import DeltaTable
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from pipelines.config import Settings
@@ -41,21 +44,42 @@ def table_exists(settings: Settings, table: str) -> bool:
 
 def write_partition(settings: Settings, table: str, day: date, frame: pl.DataFrame) -> int:
     """Replace partition ``day`` of ``table`` by ``frame`` (all of whose rows must be of that day)."""
-    if frame.height and frame.get_column(PARTITION_COLUMN).ne(day).any():
-        raise ValueError(f"rows outside partition {day} given to write_partition({table!r})")
-    if frame.is_empty() and not table_exists(settings, table):
+    return write_partition_batches(settings, table, day, [frame], frame.schema)
+
+
+def write_partition_batches(
+    settings: Settings, table: str, day: date, batches: Iterable[pl.DataFrame], schema: pl.Schema
+) -> int:
+    """Replace partition ``day`` of ``table`` by the rows of ``batches``, streamed: memory holds
+    one batch, whatever the partition's size. Every batch must have ``schema``."""
+    arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+    rows = 0
+
+    def arrow_batches() -> Iterator[pa.RecordBatch]:
+        nonlocal rows
+        for batch in batches:
+            if batch.height and batch.get_column(PARTITION_COLUMN).ne(day).any():
+                raise ValueError(
+                    f"rows outside partition {day} given to write_partition({table!r})"
+                )
+            rows += batch.height
+            yield from batch.to_arrow().cast(arrow_schema).to_batches()
+
+    stream = arrow_batches()
+    first = next(stream, None)
+    if first is None and not table_exists(settings, table):
         return 0  # nothing to replace and nothing to create
     ensure_bucket(settings.s3, settings.s3.lake_bucket)
-    frame.write_delta(
+    leading = [first] if first is not None else []
+    write_deltalake(
         lake_uri(settings.s3, table),
+        pa.RecordBatchReader.from_batches(arrow_schema, itertools.chain(leading, stream)),
         mode="overwrite",
+        partition_by=[PARTITION_COLUMN],
+        predicate=f"{PARTITION_COLUMN} = '{day.isoformat()}'",
         storage_options=delta_storage_options(settings.s3),
-        delta_write_options={
-            "partition_by": [PARTITION_COLUMN],
-            "predicate": f"{PARTITION_COLUMN} = '{day.isoformat()}'",
-        },
     )
-    return frame.height
+    return rows
 
 
 def scan_table(settings: Settings, table: str, day: date | None = None) -> pl.LazyFrame:
