@@ -42,11 +42,12 @@ services-down: install
 # Dagster UI on http://127.0.0.1:3000, telemetry off (infra/dagster/dagster.yaml).
 dagster: services-up
 	mkdir -p var/dagster_home && cp infra/dagster/dagster.yaml var/dagster_home/
-	DAGSTER_HOME=$(CURDIR)/var/dagster_home infra/run-in-group.sh \
+	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/var/dagster_home infra/run-in-group.sh \
 		$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
 
 # Airflow UI on http://127.0.0.1:8080 (airflow standalone prints the admin password).
 airflow: services-up
+	PATH=$(CURDIR)/$(BIN):$$PATH \
 	AIRFLOW_HOME=$(CURDIR)/var/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False PYTHONPATH=$(CURDIR) \
 		infra/run-in-group.sh $(BIN)/airflow standalone
