@@ -303,16 +303,42 @@ def train() -> None:
 
 @train.command("detector")
 @click.option("--epochs", default=35, show_default=True)
+@click.option("--hours", type=float, help="stop after this much training time (wall clock)")
 @click.option("--imgsz", default=320, show_default=True, help="training crop size")
-@click.option("--out", type=click.Path(file_okay=False), default="var/train", show_default=True)
-def train_detector_cmd(epochs: int, imgsz: int, out: str) -> None:
+@click.option("--n-synthetic", default=800, show_default=True, help="synthetic scenes to render")
+@click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="var/detector-train", show_default=True
+)
+def train_detector_cmd(
+    epochs: int, hours: float | None, imgsz: int, n_synthetic: int, resume: bool, out: str
+) -> None:
     """Train the YOLO plate detector from synthetic plates plus ../shared/data (if present),
-    then export ONNX/OpenVINO and write models/plate-detector/MODEL_CARD.md."""
+    then export ONNX/OpenVINO and write models/plate-detector/MODEL_CARD.md. CPU is enough."""
+    import shlex
+
     from pipelines.recognition.train import train_detector
 
-    result = train_detector(Path(out), epochs=epochs, imgsz=imgsz)
+    result = train_detector(
+        Path(out),
+        epochs=epochs,
+        imgsz=imgsz,
+        n_synthetic=n_synthetic,
+        hours=hours,
+        resume=resume,
+        command=shlex.join(["alpr", "train", "detector", *sys.argv[3:]]),
+    )
     click.echo(
-        json.dumps(result.__dict__ if hasattr(result, "__dict__") else str(result), default=str)
+        json.dumps(
+            {
+                "weights": str(result.weights),
+                "sha256": result.sha256,
+                "train_seconds": round(result.train_seconds),
+                "epochs": result.epochs,
+                "val_metrics": result.val_metrics,
+            },
+            indent=2,
+        )
     )
 
 
