@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
 from pipelines.config import Settings, load_settings
-from pipelines.ingest import pending_image_partitions, register_drops, write_images_partition
+from pipelines.ingest import ingest_drops
 from pipelines.ingest.sample import capture_key
 from pipelines.storage.objects import ensure_bucket, s3_client
 from pipelines.storage.seaweed import SeaweedServer
@@ -91,9 +91,7 @@ def _raw_get_rate(settings: Settings, keys: list[str], workers: int) -> float:
 
 def _ingest(settings: Settings, run_id: str) -> tuple[float, int]:
     t0 = time.perf_counter()
-    report = register_drops(settings, run_id, datetime.now(UTC))
-    for day in pending_image_partitions(settings):
-        write_images_partition(settings, day)
+    report, _ = ingest_drops(settings, run_id, datetime.now(UTC))
     return time.perf_counter() - t0, report.ingested
 
 

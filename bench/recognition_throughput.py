@@ -79,8 +79,7 @@ def main() -> None:
             for i, body in enumerate(jpegs):
                 key = capture_key("cam-01", start + timedelta(seconds=30 * i), i)
                 client.put_object(Bucket=s3.drops_bucket, Key=key, Body=body)
-            ingest.register_drops(settings, "bench", datetime.now(UTC))
-            ingest.write_images_partition(settings, DAY)
+            ingest.ingest_drops(settings, "bench", datetime.now(UTC))
             recognize_partition(settings, DAY, "warm-up", workers)
             t0 = time.perf_counter()
             report = recognize_partition(settings, DAY, "bench", workers)

@@ -110,12 +110,11 @@ def services_down(ctx: click.Context) -> None:
 
 
 def _run_ingest(settings: Settings, as_of: datetime) -> dict[str, Any]:
-    from pipelines.ingest import pending_image_partitions, register_drops, write_images_partition
+    from pipelines.ingest import ingest_drops
 
     run_id = f"cli-{as_of:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     with _progress(None, "register") as tick:
-        report = register_drops(settings, run_id, as_of, progress=tick)
-    written = [write_images_partition(settings, day) for day in pending_image_partitions(settings)]
+        report, written = ingest_drops(settings, run_id, as_of, progress=tick)
     return {
         "run_id": run_id,
         "listed": report.listed,

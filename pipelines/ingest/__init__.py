@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipelines.ingest.images import (
     IMAGES_SCHEMA,
     PartitionWrite,
+    ingest_drops,
     pending_image_partitions,
     write_images_partition,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "QuarantineReason",
     "first_unregistered",
     "ingest_counts",
+    "ingest_drops",
     "pending_image_partitions",
     "recent_runs",
     "register_drops",

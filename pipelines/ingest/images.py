@@ -6,15 +6,15 @@ any number of times (after a crash, twice in parallel, as a backfill) and give t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 import sqlalchemy as sa
 
 from pipelines.config import Settings
-from pipelines.ingest.register import IMAGES_TABLE
+from pipelines.ingest.register import IMAGES_TABLE, IngestReport, register_drops
 from pipelines.storage.catalog import (
     camera_objects,
     clear_partition_mark,
@@ -104,3 +104,19 @@ def write_images_partition(settings: Settings, day: date) -> PartitionWrite:
     return PartitionWrite(
         table=IMAGES_TABLE, capture_date=day, rows=rows, bytes=size, cameras=len(cameras)
     )
+
+
+def ingest_drops(
+    settings: Settings,
+    run_id: str,
+    as_of: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[IngestReport, list[PartitionWrite]]:
+    """Register new objects, then rewrite every ``images`` partition behind the ledger.
+
+    The whole ingestion in one call, for the CLI and scripts; the orchestrators run the two
+    steps as separate assets/tasks so that partitions show up one by one.
+    """
+    report = register_drops(settings, run_id, as_of, progress=progress)
+    written = [write_images_partition(settings, day) for day in pending_image_partitions(settings)]
+    return report, written

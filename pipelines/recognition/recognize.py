@@ -10,6 +10,7 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -81,8 +82,6 @@ class Recognizer:
     ) -> list[Recognizer]:
         """``workers`` recognizers for parallel batches: a detector each (detectors are not
         thread-safe), one OCR reader shared (it is, and it holds most of the memory)."""
-        from pathlib import Path
-
         weights = Path(settings.detector_weights) if settings.detector_weights else None
         ocr_path = default_model_path()
         ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()

@@ -22,8 +22,7 @@ def test_recognition_materialises_tables_with_metadata(
     settings: Settings, alpr_config: Path
 ) -> None:
     seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
-    ingest.register_drops(settings, "ingest", datetime.now(UTC))
-    ingest.write_images_partition(settings, DAY)
+    ingest.ingest_drops(settings, "ingest", datetime.now(UTC))
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
 
     with dg.instance_for_test() as instance:

@@ -30,3 +30,10 @@ def dag_bag():  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture
+def alpr_environ(alpr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's settings as ``ALPR_*`` variables: tasks call ``load_settings()`` as in prod."""
+    for name, value in alpr_env.items():
+        monkeypatch.setenv(name, value)

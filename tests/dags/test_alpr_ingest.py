@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-import pytest
 
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
@@ -15,11 +14,7 @@ from pipelines.storage.tables import scan_table
 DAY = date(2026, 3, 10)
 
 
-def test_dag_ingests_a_drop(
-    dag_bag: Any, settings: Settings, alpr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in alpr_env.items():
-        monkeypatch.setenv(name, value)
+def test_dag_ingests_a_drop(dag_bag: Any, settings: Settings, alpr_environ: None) -> None:
     drop = seed_sample_drop(settings, DAY, n_images=3, size=(160, 120))
 
     dag_run = dag_bag.dags["alpr_ingest"].test()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
-
 from pipelines import ingest
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
@@ -16,13 +14,10 @@ DAY = date(2026, 3, 10)
 
 
 def test_manual_run_recognises_the_given_date(
-    dag_bag: Any, settings: Settings, alpr_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    dag_bag: Any, settings: Settings, alpr_environ: None
 ) -> None:
-    for name, value in alpr_env.items():
-        monkeypatch.setenv(name, value)
     seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
-    ingest.register_drops(settings, "ingest", datetime.now(UTC))
-    ingest.write_images_partition(settings, DAY)
+    ingest.ingest_drops(settings, "ingest", datetime.now(UTC))
 
     dag_run = dag_bag.dags["alpr_recognition"].test(run_conf={"capture_date": DAY.isoformat()})
 

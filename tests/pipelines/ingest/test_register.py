@@ -28,10 +28,7 @@ AS_OF = datetime(2026, 3, 11, 12, tzinfo=UTC)
 
 
 def _ingest_all(settings: Settings, run_id: str = "run-1") -> ingest.IngestReport:
-    report = ingest.register_drops(settings, run_id, AS_OF)
-    for day in ingest.pending_image_partitions(settings):
-        ingest.write_images_partition(settings, day)
-    return report
+    return ingest.ingest_drops(settings, run_id, AS_OF)[0]
 
 
 def _ledger(settings: Settings) -> pl.DataFrame:

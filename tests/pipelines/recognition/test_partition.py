@@ -25,9 +25,7 @@ def recognizer() -> Recognizer:
 
 def _ingest(settings: Settings, n_images: int) -> Any:
     drop = seed_sample_drop(settings, DAY, n_images=n_images, with_bad=False)
-    ingest.register_drops(settings, "ingest", datetime.now(UTC))
-    for day in ingest.pending_image_partitions(settings):
-        ingest.write_images_partition(settings, day)
+    ingest.ingest_drops(settings, "ingest", datetime.now(UTC))
     return drop
 
 
