@@ -130,18 +130,28 @@ def evaluate(
     frame = synth[0][0]
     rows: list[dict[str, Any]] = []
     calibrated: dict[str, float] = {}
-    for backend in backends:
+    variants = [
+        (backend, precision)
+        for backend in backends
+        for precision in (("f32", "bf16") if backend == "openvino" else ("f32",))
+    ]
+    for backend, precision in variants:
         for size in sizes:
             try:
                 det = PlateDetector.load(
-                    weights, backend=backend, confidence=FLOOR, imgsz=size, threads=threads
+                    weights,
+                    backend=backend,
+                    confidence=FLOOR,
+                    imgsz=size,
+                    threads=threads,
+                    precision=precision,
                 )
             except Exception as exc:  # noqa: BLE001 - report and move on to the next backend
                 print(f"skipping {backend}@{size}: {exc}", file=sys.stderr)
                 continue
             real_preds = _detect_all(det, real[0]) if real[0] else []
             synth_preds = _detect_all(det, synth[0])
-            key = f"{backend}@{size}"
+            key = f"{backend}-{precision}@{size}"
             if confidence is not None:
                 calibrated[key] = confidence
             elif real_preds:
@@ -149,7 +159,12 @@ def evaluate(
             else:
                 calibrated[key] = 0.25
             thr = calibrated[key]
-            row: dict[str, Any] = {"backend": backend, "imgsz": size, "threshold": thr}
+            row: dict[str, Any] = {
+                "backend": backend,
+                "precision": precision,
+                "imgsz": size,
+                "threshold": thr,
+            }
             if real_preds:
                 r = _counts(real_preds, real[1], thr, iou)
                 floor = _counts(real_preds, real[1], FLOOR, iou)
@@ -179,11 +194,11 @@ def _markdown(rows: list[dict[str, Any]], iou: float) -> str:
         return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
 
     head = (
-        f"| backend | imgsz | conf | real recall (IoU>={iou}) | real precision | synth recall "
-        "| synth precision | ms/frame b=1 | ms/frame b=8 |\n|---|---|---|---|---|---|---|---|---|\n"
+        f"| backend | precision | imgsz | conf | real recall (IoU>={iou}) | real precision | synth recall "
+        "| synth precision | ms/frame b=1 | ms/frame b=8 |\n|---|---|---|---|---|---|---|---|---|---|\n"
     )
     body = "".join(
-        f"| {r['backend']} | {r['imgsz']} | {r['threshold']:.2f} | {f(r.get('real_recall'))} "
+        f"| {r['backend']} | {r['precision']} | {r['imgsz']} | {r['threshold']:.2f} | {f(r.get('real_recall'))} "
         f"| {f(r.get('real_precision'))} | {f(r['synth_recall'])} | {f(r['synth_precision'])} "
         f"| {r['ms_b1']:.1f} | {r['ms_b8']:.1f} |\n"
         for r in rows

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench._report import write_section  # noqa: E402
 from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
 from pipelines.recognition.plates import match_key, normalise_plate  # noqa: E402
+from pipelines.recognition.runtime import resolve_precision  # noqa: E402
 
 __all__ = ["SPLIT_RULE", "Sample", "Score", "load_samples", "main", "split_of"]
 
@@ -220,8 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({len(parts['held-out'])} held-out, {len(parts['tuning'])} tuning)",
         f"- threads: {args.threads}, batch: {args.batch}, load average at the end: "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
-        f"- PlateReader: bands {list(reader.bands)}, jurisdiction bands read: "
-        f"{not args.no_jurisdiction}",
+        f"- PlateReader: bands {list(reader.bands)} (the first two, the others only where those "
+        f"disagree or doubt), jurisdiction bands read: {not args.no_jurisdiction}, "
+        f"{reader.backend} at {resolve_precision('auto') if reader.backend == 'openvino' else 'f32'}",
         "",
         _table(lines),
         "",

@@ -32,6 +32,7 @@ from pipelines.recognition._ultralytics import prepare_ultralytics
 from pipelines.recognition.detector import BACKENDS, DEFAULT_WEIGHTS, PlateDetector
 from pipelines.recognition.partition import recognize_partition
 from pipelines.recognition.recognize import Recognizer, crop_plate, decode_image
+from pipelines.recognition.runtime import resolve_precision
 from pipelines.recognition.synth import render_scene
 from pipelines.storage.objects import ensure_bucket, s3_client
 from pipelines.storage.seaweed import SeaweedServer
@@ -58,10 +59,7 @@ def main() -> None:
         for _ in range(n)
     ]
     settings = load_settings()  # ALPR_RECOGNITION_* apply, e.g. to compare OCR settings
-    workers = [
-        Recognizer.load(settings.recognition, threads=1)
-        for _ in range(settings.recognition.workers)
-    ]
+    workers = Recognizer.load_workers(settings.recognition, settings.recognition.workers, threads=1)
     recognizer = workers[0]
 
     with tempfile.TemporaryDirectory(prefix="alpr-bench-") as tmp:
@@ -95,7 +93,11 @@ def main() -> None:
     detector_rows = []
     for backend in BACKENDS:
         try:
-            det = PlateDetector.load(backend=backend, confidence=settings.recognition.confidence)
+            det = PlateDetector.load(
+                backend=backend,
+                confidence=settings.recognition.confidence,
+                precision=settings.recognition.precision,
+            )
         except Exception as exc:  # noqa: BLE001 - a backend missing here is reported, not fatal
             detector_rows.append(f"| detect, {backend} (batch 8) | unavailable: {exc} |")
             continue
@@ -131,7 +133,8 @@ def main() -> None:
             f"{datetime.now(UTC):%Y-%m-%d}; 1280x720 JPEG scenes, {report.plates} plates; detector "
             f"on {recognizer.detector.backend} at imgsz {settings.recognition.image_size}, "
             f"{len(workers)} batch workers, OCR on {recognizer.reader.backend}, jurisdiction "
-            f"bands read: {settings.recognition.ocr_read_jurisdiction}.",
+            f"bands read: {settings.recognition.ocr_read_jurisdiction}; OpenVINO precision "
+            f"{resolve_precision(settings.recognition.precision)}.",
             "",
             "| measure | value |",
             "|---|---:|",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from pipelines.errors import ConfigError
+from pipelines.recognition.runtime import PRECISIONS
 
 __all__ = [
     "CatalogSettings",
@@ -112,7 +113,9 @@ class RecognitionSettings:
     batch_size: int = 8
     workers: int = 2  # batches recognised in parallel, each with single-threaded models
     ocr_backend: str = "auto"
-    ocr_read_jurisdiction: bool = True  # also read state names/slogans (about 2x the OCR time)
+    ocr_read_jurisdiction: bool = True  # also read state names/slogans on US-shaped plates
+    # OpenVINO inference precision of both models: auto (bf16 where the CPU has it), f32 or bf16.
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         valid = ("auto", "openvino", "onnx", "pytorch")
@@ -121,6 +124,10 @@ class RecognitionSettings:
         if self.ocr_backend not in valid[:3]:
             raise ConfigError(
                 f"recognition.ocr_backend={self.ocr_backend!r}; valid values: {list(valid[:3])}"
+            )
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"recognition.precision={self.precision!r}; valid values: {list(PRECISIONS)}"
             )
         if not 0.0 < self.confidence < 1.0:
             raise ConfigError(f"recognition.confidence={self.confidence} must be in (0, 1)")

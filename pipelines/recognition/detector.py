@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from pipelines.errors import RecognitionError
+from pipelines.recognition.runtime import compile_openvino
 
 __all__ = ["BACKENDS", "DEFAULT_WEIGHTS", "Detection", "PlateDetector", "box_iou", "match_boxes"]
 
@@ -67,15 +66,8 @@ def _siblings(weights: Path) -> dict[str, Path]:
     }
 
 
-def _openvino(path: Path, threads: int | None) -> _Runner:
-    os.environ.setdefault("OPENVINO_TELEMETRY_DISABLE", "1")
-    import openvino as ov
-
-    core = ov.Core()
-    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = threads
-    compiled = core.compile_model(core.read_model(path), "CPU", config)
+def _openvino(path: Path, threads: int | None, precision: str) -> _Runner:
+    compiled, _ = compile_openvino(path, threads, precision)
     request = compiled.create_infer_request()
 
     def run(batch: np.ndarray) -> np.ndarray:
@@ -84,7 +76,7 @@ def _openvino(path: Path, threads: int | None) -> _Runner:
     return run
 
 
-def _onnx(path: Path, threads: int | None) -> _Runner:
+def _onnx(path: Path, threads: int | None, precision: str) -> _Runner:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -100,7 +92,7 @@ def _onnx(path: Path, threads: int | None) -> _Runner:
     return run
 
 
-def _pytorch(path: Path, threads: int | None) -> _Runner:
+def _pytorch(path: Path, threads: int | None, precision: str) -> _Runner:
     from pipelines.recognition._ultralytics import prepare_ultralytics
 
     prepare_ultralytics()
@@ -121,7 +113,8 @@ def _pytorch(path: Path, threads: int | None) -> _Runner:
     return run
 
 
-_LOADERS: dict[str, Callable[[Path, int | None], _Runner]] = {
+# Only OpenVINO takes ``precision``: the others run float32.
+_LOADERS: dict[str, Callable[[Path, int | None, str], _Runner]] = {
     "openvino": _openvino,
     "onnx": _onnx,
     "pytorch": _pytorch,
@@ -158,13 +151,15 @@ class PlateDetector:
         imgsz: int = 640,
         iou: float = 0.5,
         threads: int | None = None,
+        precision: str = "auto",
     ) -> PlateDetector:
         """Load ``weights`` (default: the shipped model) on ``backend``.
 
         ``backend="auto"`` tries OpenVINO, then ONNX Runtime, then PyTorch, logging why each one
         that failed was skipped. ``weights`` may name any of the three files; the others are found
         next to it. ``imgsz`` is the long side the frame is resized to (multiple of 32);
-        ``threads`` caps the backend's CPU threads (default: the backend's own choice).
+        ``threads`` caps the backend's CPU threads (default: the backend's own choice);
+        ``precision`` is OpenVINO's (:data:`~pipelines.recognition.runtime.PRECISIONS`).
         """
         if backend != "auto" and backend not in BACKENDS:
             raise RecognitionError(f"backend={backend!r}; valid values: {['auto', *BACKENDS]}")
@@ -182,7 +177,7 @@ class PlateDetector:
                 reasons.append(f"{name}: {path} does not exist")
                 continue
             try:
-                runner = _LOADERS[name](path, threads)
+                runner = _LOADERS[name](path, threads, precision)
                 # One tiny pass proves the file is a working model, not just a readable one.
                 out = runner(np.zeros((1, 3, _STRIDE * 2, _STRIDE * 2), np.float32))
                 if out.ndim != 3 or out.shape[1] != 5:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -171,9 +172,10 @@ def recognize_partition(
     def error(row: dict[str, Any], message: str) -> dict[str, Any]:
         return {"image_id": row["image_id"], "key": row["key"], "error": message, "run_id": run_id}
 
-    def process(batch: pl.DataFrame) -> _BatchOutput:
-        rows = batch.to_dicts()
-        fetched = list(io_pool.map(fetch, rows))
+    def process(
+        rows: list[dict[str, Any]], fetches: list[Future[np.ndarray | str]]
+    ) -> _BatchOutput:
+        fetched = [f.result() for f in fetches]
         out = _BatchOutput([], [], [])
         out.errors += [
             error(r, f) for r, f in zip(rows, fetched, strict=True) if isinstance(f, str)
@@ -199,12 +201,22 @@ def recognize_partition(
         return out
 
     uploads: list[Future[None]] = []
+    outputs: list[_BatchOutput] = []
+    in_flight: deque[Future[_BatchOutput]] = deque()
     batch_size = settings.recognition.batch_size
     with (
         ThreadPoolExecutor(8, thread_name_prefix="recognize-io") as io_pool,
         ThreadPoolExecutor(len(recognizers), thread_name_prefix="recognize") as batch_pool,
     ):
-        outputs = list(batch_pool.map(process, _batches(images, batch_size)))
+        # Images of the next batches are fetched and decoded while the current ones are
+        # recognised, so no worker waits on storage; the bound keeps that many frames in memory.
+        for batch in _batches(images, batch_size):
+            rows = batch.to_dicts()
+            fetches = [io_pool.submit(fetch, row) for row in rows]
+            in_flight.append(batch_pool.submit(process, rows, fetches))
+            while len(in_flight) > len(recognizers) + 1:
+                outputs.append(in_flight.popleft().result())
+        outputs += [future.result() for future in in_flight]
         for upload in uploads:
             upload.result()
     detections = [row for out in outputs for row in out.detections]

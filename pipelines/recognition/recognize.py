@@ -87,8 +87,10 @@ class Recognizer:
         ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
         reader = PlateReader.load(
             threads=threads or 1,
+            streams=workers,
             backend=settings.ocr_backend,
             read_jurisdiction=settings.ocr_read_jurisdiction,
+            precision=settings.precision,
         )
         return [
             cls(
@@ -98,6 +100,7 @@ class Recognizer:
                     confidence=settings.confidence,
                     imgsz=settings.image_size,
                     threads=threads,
+                    precision=settings.precision,
                 ),
                 reader,
                 f"{ocr_path.name}@{ocr_sha}",

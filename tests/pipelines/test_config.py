@@ -38,6 +38,7 @@ def test_tuple_and_int_fields_parse_from_environment() -> None:
         ({"ALPR_INGEST_IMAGE_FORMATS": "JPEG,HEIC"}, "valid values"),
         ({"ALPR_RECOGNITION_BACKEND": "tpu"}, "valid values"),
         ({"ALPR_RECOGNITION_IMAGE_SIZE": "600"}, "multiple of 32"),
+        ({"ALPR_RECOGNITION_PRECISION": "fp8"}, "recognition.precision='fp8'"),
         ({"ALPR_S3_DROPS_BUCKET": "Bad_Bucket"}, "s3.drops_bucket"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -154,14 +155,41 @@ def test_non_images_raise(reader: PlateReader, crop: object) -> None:
         reader.read([crop])  # type: ignore[list-item]
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino"])
-def test_backends_read_alike(reader: PlateReader, backend: str) -> None:
-    other = PlateReader.load(threads=1, backend=backend)
-    assert other.backend == backend
+@pytest.mark.parametrize(
+    ("precision", "tolerance"), [("f32", 1e-3), ("bf16", 0.02)], ids=["f32", "bf16"]
+)
+def test_backends_read_alike(precision: str, tolerance: float) -> None:
+    onnx = PlateReader.load(threads=1, backend="onnx")
+    openvino = PlateReader.load(threads=1, backend="openvino", precision=precision)
+    assert (onnx.backend, openvino.backend) == ("onnx", "openvino")
     images = [render_plate("7ABC123"), render_plate("304SZT", "NEVADA")]
-    for mine, theirs in zip(reader.read(images), other.read(images), strict=True):
+    for mine, theirs in zip(openvino.read(images), onnx.read(images), strict=True):
         assert (mine.text, mine.jurisdiction) == (theirs.text, theirs.jurisdiction)
-        assert mine.confidence == pytest.approx(theirs.confidence, abs=1e-3)
+        assert mine.confidence == pytest.approx(theirs.confidence, abs=tolerance)
+
+
+def test_second_round_bands_change_no_easy_read(reader: PlateReader) -> None:
+    every_band = PlateReader.load(threads=1, quick_bands=len(reader.bands))
+    images = [render_plate(p) for p in ("7ABC123", "KTW5542")] + [render_plate("304SZT", "NEVADA")]
+    for quick, full in zip(reader.read(images), every_band.read(images), strict=True):
+        assert (quick.text, quick.jurisdiction) == (full.text, full.jurisdiction)
+
+
+def test_wide_plates_get_no_us_state(reader: PlateReader) -> None:
+    nevada = render_plate("304SZT", "NEVADA")
+    (as_us,) = reader.read([nevada])
+    (as_wide,) = reader.read([nevada], wide=[True])
+    assert as_us.jurisdiction == "nv"
+    assert as_wide.jurisdiction is None
+
+
+def test_concurrent_reads_agree_with_serial_ones() -> None:
+    shared = PlateReader.load(threads=1, streams=2)
+    images = [render_plate(p) for p in ("7ABC123", "ABC1234", "XYZ789", "8BL8976")]
+    serial = shared.read(images)
+    with ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(lambda image: shared.read([image])[0], images))
+    assert [r.text for r in parallel] == [r.text for r in serial]
 
 
 @pytest.mark.parametrize(
@@ -170,6 +198,8 @@ def test_backends_read_alike(reader: PlateReader, backend: str) -> None:
         ({"backend": "tensorrt"}, "backend"),
         ({"precision": "int4"}, "precision"),
         ({"threads": 0}, "threads"),
+        ({"streams": 0}, "streams"),
+        ({"quick_bands": 0}, "quick_bands"),
     ],
 )
 def test_load_rejects_bad_options(option: dict[str, object], message: str) -> None:
