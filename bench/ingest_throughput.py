@@ -6,7 +6,8 @@ Measures, in one run on the same drop:
 - a re-run over the already-ingested drop;
 - peak RSS of an ingest process for a small and a large drop (memory must not grow with the drop).
 
-    python bench/ingest_throughput.py --objects 20000 --memory-objects 2000,100000 --out docs/benchmarks.md
+    python bench/ingest_throughput.py --objects 20000 --repeats 3 --memory-objects 10000,100000 \
+        --out docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--objects", type=int, default=5000)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fresh drops measured (raw GET, then first pass)"
+    )
     parser.add_argument("--memory-objects", default="1000,10000")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -153,11 +157,14 @@ def main() -> None:
         server = SeaweedServer(s3, work / "seaweed")
         server.start()
         try:
-            settings = _settings(base, work, "bench-drop")
-            keys = _seed(settings, args.objects, settings.s3.drops_bucket, workers)
-            raw = _raw_get_rate(settings, keys, workers)
-            first_s, ingested = _ingest(settings, "first")
-            assert ingested == len(keys), (ingested, len(keys))
+            passes = []  # (raw GET objects/s, first pass objects/s), one per fresh drop
+            for repeat in range(args.repeats):
+                settings = _settings(base, work, f"bench-drop-{repeat}")
+                keys = _seed(settings, args.objects, settings.s3.drops_bucket, workers)
+                raw = _raw_get_rate(settings, keys, workers)
+                first_s, ingested = _ingest(settings, "first")
+                assert ingested == len(keys), (ingested, len(keys))
+                passes.append((raw, len(keys) / first_s))
             rerun_s, again = _ingest(settings, "rerun")
             assert again == 0
             memory = []
@@ -169,21 +176,26 @@ def main() -> None:
         finally:
             server.stop()
 
-    first_rate = len(keys) / first_s
+    # The median pass by ratio: runs on a shared 2-core machine vary by a tenth or more.
+    ranked = sorted(passes, key=lambda p: p[1] / p[0])
+    raw, first_rate = ranked[len(ranked) // 2]
     rerun_rate = len(keys) / rerun_s
+    each = ", ".join(f"{f / r:.2f}" for r, f in passes)
     lines = [
         "## Ingestion throughput",
         "",
-        f"`python bench/ingest_throughput.py --objects {args.objects} --memory-objects "
-        f"{args.memory_objects}` on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}; SeaweedFS "
-        f"on the same machine, ~50 KB JPEGs, {workers} threads, SQLite catalog.",
+        f"`python bench/ingest_throughput.py --objects {args.objects} --repeats {args.repeats} "
+        f"--memory-objects {args.memory_objects}` on {os.cpu_count()} cores, "
+        f"{datetime.now(UTC):%Y-%m-%d}; SeaweedFS on the same machine, ~50 KB JPEGs, {workers} "
+        f"threads, SQLite catalog. Raw GET and first pass are measured on {args.repeats} fresh "
+        f"drops in turn, through the same client; the median by ratio is shown (each: {each}).",
         "",
         "| measure | objects/s | ratio |",
         "|---|---:|---:|",
         f"| raw boto3 GET (read and discard) | {raw:,.0f} | 1.00 |",
         f"| ingest, first pass | {first_rate:,.0f} | {first_rate / raw:.2f} of raw GET |",
         f"| ingest, re-run over the ingested drop | {rerun_rate:,.0f} | "
-        f"{first_s / rerun_s:.1f}x faster than first pass |",
+        f"{rerun_rate / passes[-1][1]:.1f}x faster than that drop's first pass |",
         "",
         "| drop size (objects) | ingest seconds | peak RSS (MiB) |",
         "|---:|---:|---:|",

@@ -52,7 +52,9 @@ IMAGES_SCHEMA = pl.Schema(
 )
 
 
-_BATCH_ROWS = 20_000  # rows read from the ledger and written to Delta at a time
+# Rows read from the ledger and handed to the Delta writer at a time: a partition write holds
+# about one batch (some 5 KB a row on the way through Python, polars and Arrow), whatever the day.
+_BATCH_ROWS = 5_000
 
 
 @dataclass(frozen=True)

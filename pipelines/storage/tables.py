@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from pipelines.config import Settings
@@ -21,6 +21,10 @@ from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake
 __all__ = ["conform", "scan_table", "table_exists", "write_partition"]
 
 PARTITION_COLUMN = "capture_date"
+# The Delta writer holds a whole data file in memory until it uploads it: capping the file size
+# (and the row group) keeps a partition write's memory flat however many rows the day has.
+_TARGET_FILE_BYTES = 16 * 2**20
+_ROW_GROUP_ROWS = 16_384
 
 
 def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
@@ -78,6 +82,8 @@ def write_partition_batches(
         partition_by=[PARTITION_COLUMN],
         predicate=f"{PARTITION_COLUMN} = '{day.isoformat()}'",
         storage_options=delta_storage_options(settings.s3),
+        target_file_size=_TARGET_FILE_BYTES,
+        writer_properties=WriterProperties(max_row_group_size=_ROW_GROUP_ROWS),
     )
     return rows
 
