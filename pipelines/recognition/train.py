@@ -9,14 +9,17 @@ next to them, measures them on the real validation split and writes ``MODEL_CARD
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import shlex
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -315,11 +318,29 @@ def export_detector(weights: Path, imgsz: int = 640) -> dict[str, Path]:
     )
     out["onnx"] = Path(onnx_path)
     _store_weights_fp16(out["onnx"])
-    ov_path = YOLO(str(weights)).export(
-        format="openvino", imgsz=imgsz, dynamic=True, half=True, device="cpu"
-    )
+    with _openvino_telemetry_off():
+        ov_path = YOLO(str(weights)).export(
+            format="openvino", imgsz=imgsz, dynamic=True, half=True, device="cpu"
+        )
     out["openvino"] = Path(ov_path)
     return out
+
+
+@contextlib.contextmanager
+def _openvino_telemetry_off() -> Iterator[None]:
+    """OpenVINO's model converter sends telemetry from a child process unless a consent file in
+    the user's home opts out, or it sees a CI (``CI=true``); OPENVINO_TELEMETRY_DISABLE is not
+    read there. Offline, that child blocks its parent's exit on a DNS lookup. Claim CI for the
+    conversion only, rather than write into the user's home."""
+    previous = os.environ.get("CI")
+    os.environ["CI"] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["CI"]
+        else:
+            os.environ["CI"] = previous
 
 
 def _store_weights_fp16(path: Path) -> None:
