@@ -9,8 +9,8 @@ from typing import Any
 __all__ = ["PRECISIONS", "compile_openvino", "resolve_precision"]
 
 # "auto": bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32. On such
-# CPUs bfloat16 runs both models about 1.7x faster here with the same reads on the validation sets
-# (docs/recognition.md); without native support OpenVINO would emulate it, slower than float32.
+# CPUs bfloat16 runs faster with the same detections (docs/recognition.md, detector table);
+# without native support OpenVINO would emulate it, slower than float32.
 PRECISIONS = ("auto", "f32", "bf16")
 
 
