@@ -10,8 +10,10 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
@@ -59,6 +61,49 @@ class Sidecar:
     lane: int | None = None
 
 
+# strftime fields of a fixed width: formats made of these and literals parse by one regex.
+_FIXED_FIELDS = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
+_FIELD_ORDER = ("%Y", "%m", "%d", "%H", "%M", "%S")
+
+
+@cache
+def _time_parser(time_format: str) -> Callable[[str], datetime]:
+    """``strptime`` for ``time_format``, with a regex fast path for fixed-width formats.
+
+    strptime costs more than all the other checks of a key together. Text the fast path does not
+    take (other widths, case, out-of-range fields) goes to strptime, so results and errors are
+    strptime's.
+    """
+
+    def slow(text: str) -> datetime:
+        return datetime.strptime(text, time_format)
+
+    parts = re.split(r"(%.)", time_format)
+    fields = parts[1::2]
+    if not {"%Y", "%m", "%d"} <= set(fields) or len(set(fields)) != len(fields):
+        return slow
+    if not set(fields) <= _FIXED_FIELDS.keys():
+        return slow
+    pattern = re.compile(
+        "".join(
+            f"(?P<f{part[1]}>[0-9]{{{_FIXED_FIELDS[part]}}})" if i % 2 else re.escape(part)
+            for i, part in enumerate(parts)
+        )
+    )
+    names = [f"f{field[1]}" for field in _FIELD_ORDER if field in fields]
+
+    def fast(text: str) -> datetime:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            try:
+                return datetime(*(int(match[name]) for name in names))
+            except ValueError:
+                pass
+        return slow(text)
+
+    return fast
+
+
 def parse_key(key: str, pattern: re.Pattern[str], time_format: str) -> KeyFacts:
     """Camera and (optionally) capture time from the object key, by the configured pattern."""
     match = pattern.search(key)
@@ -70,7 +115,7 @@ def parse_key(key: str, pattern: re.Pattern[str], time_format: str) -> KeyFacts:
     captured_at = None
     if groups.get("captured"):
         try:
-            captured_at = datetime.strptime(groups["captured"], time_format).replace(tzinfo=UTC)
+            captured_at = _time_parser(time_format)(groups["captured"]).replace(tzinfo=UTC)
         except ValueError:
             raise Quarantined(
                 QuarantineReason.UNRECOGNISED_KEY,
@@ -88,6 +133,46 @@ def _ends_cleanly(data: bytes, image_format: str) -> bool:
     return True
 
 
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # not DHT, JPG, DAC
+_SOS, _APP1 = 0xDA, 0xE1
+
+
+def _plain_jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a JPEG's frame header, when its header is well formed and carries
+    no EXIF; ``None`` sends the image through PIL, which tells every other case apart.
+
+    Opening with PIL costs several times this marker walk, and camera drops are mostly JPEGs.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    size = None
+    pos, end = 2, len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4])
+        segment = data[pos + 4 : pos + 2 + length]
+        if length < 2 or len(segment) != length - 2:
+            return None
+        if marker == _APP1 and segment.startswith(b"Exif\x00"):
+            return None
+        if marker in _SOF_MARKERS:
+            if size is not None or length < 8 or length != 8 + 3 * segment[5]:
+                return None
+            height, width = int.from_bytes(segment[1:3]), int.from_bytes(segment[3:5])
+            size = (width, height)
+        if marker == _SOS:
+            if size is None or not 0 < size[0] * size[1] <= Image.MAX_IMAGE_PIXELS:
+                return None
+            return size
+        pos += 2 + length
+    return None
+
+
 def inspect_image(data: bytes, settings: IngestSettings) -> ImageFacts:
     """Format, size and EXIF time of an image, or the reason it is not a usable one."""
     if not data:
@@ -97,6 +182,9 @@ def inspect_image(data: bytes, settings: IngestSettings) -> ImageFacts:
             QuarantineReason.TOO_LARGE,
             f"{len(data)} bytes exceeds ingest.max_image_bytes={settings.max_image_bytes}",
         )
+    size = _plain_jpeg_size(data)
+    if size is not None and "JPEG" in settings.image_formats and _ends_cleanly(data, "JPEG"):
+        return ImageFacts("JPEG", size[0], size[1], None)
     try:
         with Image.open(io.BytesIO(data)) as img:
             image_format = img.format or "UNKNOWN"

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from queue import Queue
 from threading import Event, Thread
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from botocore.exceptions import ClientError
@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 IMAGES_TABLE = "images"
+_TASK_OBJECTS = 8  # objects one fetch task handles in turn
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -265,9 +267,9 @@ def _commit(
             report.by_reason[r["reason"]] = report.by_reason.get(r["reason"], 0) + 1
 
 
-def _read_ahead(items: Iterator[_Unit], depth: int) -> Iterator[_Unit]:
+def _read_ahead(items: Iterator[_T], depth: int) -> Iterator[_T]:
     """Iterate ``items`` in a background thread, at most ``depth`` ahead of the consumer."""
-    queue: Queue[tuple[_Unit | None, BaseException | None]] = Queue(maxsize=depth)
+    queue: Queue[tuple[_T | None, BaseException | None]] = Queue(maxsize=depth)
     stop = Event()
 
     def produce() -> None:
@@ -293,6 +295,18 @@ def _read_ahead(items: Iterator[_Unit], depth: int) -> Iterator[_Unit]:
         stop.set()
         while not queue.empty():  # unblock the producer so it can see the stop flag
             queue.get_nowait()
+
+
+def _chunks(pages: Iterator[list[_Unit]], size: int) -> Iterator[list[_Unit]]:
+    """The units of ``pages`` in lists of at most ``size``."""
+    for page in pages:
+        for offset in range(0, len(page), size):
+            yield page[offset : offset + size]
+
+
+def _examine_all(ctx: _Context, units: list[_Unit]) -> list[dict[str, Any]]:
+    rows = (_examine(ctx, unit) for unit in units)
+    return [row for row in rows if row is not None]
 
 
 def register_drops(
@@ -330,21 +344,23 @@ def register_drops(
         )
         conn.execute(ingest_runs.update().where(ingest_runs.c.run_id == run_id).values(**run))
 
-    def new_units() -> Iterator[_Unit]:
+    def new_pages() -> Iterator[list[_Unit]]:
         for listed, fresh in _unseen_by_page(settings, client, engine):
             report.listed += listed
             report.already_seen += listed - len(fresh)
             if progress and listed > len(fresh):
                 progress(listed - len(fresh))
-            yield from fresh
+            yield fresh
 
     status = "failed"
     try:
         batch: list[dict[str, Any]] = []
-        in_flight: deque[Future[dict[str, Any] | None]] = deque()
+        in_flight: deque[tuple[int, Future[list[dict[str, Any]]]]] = deque()
         committing: Future[None] | None = None
-        # Listing, fetching and committing overlap: the listing runs ahead in its own thread and
-        # one batch commits in the background while the next is fetched. Commits stay serial.
+        # Listing, fetching and committing overlap: the listing runs a page ahead in its own
+        # thread and one batch commits in the background while the next is fetched. Commits stay
+        # serial. Each task fetches a few objects in turn: a future per object cost more
+        # interpreter time than the checks of that object.
         with (
             ThreadPoolExecutor(ingest.workers, thread_name_prefix="ingest") as pool,
             ThreadPoolExecutor(1, thread_name_prefix="ingest-commit") as committer,
@@ -359,17 +375,16 @@ def register_drops(
 
             def drain(limit: int) -> None:
                 while len(in_flight) > limit:
-                    row = in_flight.popleft().result()
-                    if row is not None:
-                        batch.append(row)
+                    handled, task = in_flight.popleft()
+                    batch.extend(task.result())
                     if progress:
-                        progress(1)
+                        progress(handled)
                     if len(batch) >= ingest.batch_size:
                         flush()
 
-            for unit in _read_ahead(new_units(), depth=2000):
-                in_flight.append(pool.submit(_examine, ctx, unit))
-                drain(ingest.workers * 4)  # bounded read-ahead keeps memory flat
+            for units in _chunks(_read_ahead(new_pages(), depth=2), _TASK_OBJECTS):
+                in_flight.append((len(units), pool.submit(_examine_all, ctx, units)))
+                drain(ingest.workers * 2)  # bounded read-ahead keeps memory flat
             drain(0)
             flush()
             if committing is not None:

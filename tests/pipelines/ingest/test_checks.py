@@ -5,6 +5,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from pipelines.config import IngestSettings
@@ -36,6 +38,42 @@ def test_key_gives_camera_and_time() -> None:
     assert facts == KeyFacts("cam-07", datetime(2026, 3, 10, 14, 22, 33, tzinfo=UTC))
 
 
+_WIDTHS = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fmt=st.sampled_from(["%Y%m%dT%H%M%SZ", "%Y-%m-%d_%H-%M-%S", "%d.%m.%Y", "%Y%m%d%H%M"]),
+    data=st.data(),
+    case=st.booleans(),
+)
+def test_key_times_parse_as_strptime_does(fmt: str, data: st.DataObject, case: bool) -> None:
+    # The fast path must give strptime's answer, including its errors, for any text: mostly
+    # fields of the right width (plausible or not), sometimes of another one.
+    def field(directive: str) -> str:
+        width = _WIDTHS[directive]
+        sizes = st.sampled_from([width, width, width, 1, width + 1])
+        return data.draw(
+            st.text("0123456789", min_size=1, max_size=5)
+            .filter(bool)
+            .map(lambda digits: digits.rjust(width, "0")[-width:])
+            if data.draw(sizes) == width
+            else st.text("0123456789", min_size=1, max_size=5)
+        )
+
+    text = re.sub(r"%.", lambda m: field(m.group()), fmt)
+    text = text.lower() if case else text
+    key = f"cam-01/2026-03-10/{text}_00001.jpg"
+    pattern = re.compile(r"^(?P<camera>[^/]+)/[^/]+/(?P<captured>.+)_\d+\.jpg$")
+    try:
+        expected = datetime.strptime(text, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        with pytest.raises(Quarantined):
+            parse_key(key, pattern, fmt)
+    else:
+        assert parse_key(key, pattern, fmt).captured_at == expected
+
+
 @pytest.mark.parametrize("key", ["no-camera.jpg", "cam/2026-03-10/20261310T000000Z.jpg"])
 def test_unrecognised_keys_are_refused(key: str) -> None:
     with pytest.raises(Quarantined) as exc:
@@ -64,6 +102,42 @@ def test_bad_images_are_refused_with_their_reason(data: bytes, reason: Quarantin
     with pytest.raises(Quarantined) as exc:
         inspect_image(data, SETTINGS)
     assert exc.value.reason is reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mode=st.sampled_from(["RGB", "L", "CMYK"]),
+    size=st.tuples(st.integers(1, 300), st.integers(1, 300)),
+    progressive=st.booleans(),
+    with_exif=st.booleans(),
+)
+def test_jpeg_facts_match_pil_whichever_path_reads_them(
+    mode: str, size: tuple[int, int], progressive: bool, with_exif: bool
+) -> None:
+    img = Image.new(mode, size)
+    exif = img.getexif()
+    if with_exif:
+        exif[0x0132] = "2026:03:10 08:00:01"
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", progressive=progressive, exif=exif)
+    facts = inspect_image(buf.getvalue(), SETTINGS)
+    assert (facts.image_format, facts.width, facts.height) == ("JPEG", *size)
+    expected_time = datetime(2026, 3, 10, 8, 0, 1, tzinfo=UTC) if with_exif else None
+    assert facts.exif_captured_at == expected_time
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"\xff\xd8\xff\xe0\x00\x10JFIF",  # a segment longer than the data
+        b"\xff\xd8\xff\xc0\x00\x05\x08\x00",  # a frame header too short for its fields
+        b"\xff\xd8\x00\x00\x00\x00\x00\x00",  # no marker after the start of image
+    ],
+)
+def test_jpegs_with_broken_headers_are_refused(header: bytes) -> None:
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(header + b"\x00" * 64 + b"\xff\xd9", SETTINGS)
+    assert exc.value.reason in (QuarantineReason.TRUNCATED, QuarantineReason.NOT_AN_IMAGE)
 
 
 def test_too_large_images_are_refused() -> None:
