@@ -63,7 +63,6 @@ class Sidecar:
 
 # strftime fields of a fixed width: formats made of these and literals parse by one regex.
 _FIXED_FIELDS = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
-_FIELD_ORDER = ("%Y", "%m", "%d", "%H", "%M", "%S")
 
 
 @cache
@@ -90,13 +89,15 @@ def _time_parser(time_format: str) -> Callable[[str], datetime]:
             for i, part in enumerate(parts)
         )
     )
-    names = [f"f{field[1]}" for field in _FIELD_ORDER if field in fields]
 
     def fast(text: str) -> datetime:
         match = pattern.fullmatch(text)
         if match is not None:
+            v = {name: int(value) for name, value in match.groupdict().items()}
             try:
-                return datetime(*(int(match[name]) for name in names))
+                return datetime(
+                    v["fY"], v["fm"], v["fd"], v.get("fH", 0), v.get("fM", 0), v.get("fS", 0)
+                )
             except ValueError:
                 pass
         return slow(text)
@@ -166,7 +167,8 @@ def _plain_jpeg_size(data: bytes) -> tuple[int, int] | None:
             height, width = int.from_bytes(segment[1:3]), int.from_bytes(segment[3:5])
             size = (width, height)
         if marker == _SOS:
-            if size is None or not 0 < size[0] * size[1] <= Image.MAX_IMAGE_PIXELS:
+            limit = Image.MAX_IMAGE_PIXELS
+            if size is None or not 0 < size[0] * size[1] <= (limit or size[0] * size[1]):
                 return None
             return size
         pos += 2 + length
