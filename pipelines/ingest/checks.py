@@ -69,9 +69,8 @@ _FIXED_FIELDS = {"%Y": 4, "%m": 2, "%d": 2, "%H": 2, "%M": 2, "%S": 2}
 def _time_parser(time_format: str) -> Callable[[str], datetime]:
     """``strptime`` for ``time_format``, with a regex fast path for fixed-width formats.
 
-    strptime costs more than all the other checks of a key together. Text the fast path does not
-    take (other widths, case, out-of-range fields) goes to strptime, so results and errors are
-    strptime's.
+    strptime is most of a key's parsing time. Text the fast path does not take (other widths,
+    case, out-of-range fields) goes to strptime, so results and errors are strptime's.
     """
 
     def slow(text: str) -> datetime:

@@ -359,8 +359,8 @@ def register_drops(
         committing: Future[None] | None = None
         # Listing, fetching and committing overlap: the listing runs a page ahead in its own
         # thread and one batch commits in the background while the next is fetched. Commits stay
-        # serial. Each task fetches a few objects in turn: a future per object cost more
-        # interpreter time than the checks of that object.
+        # serial. Each task fetches a few objects in turn: a future per object spent measurable
+        # interpreter time, which the GETs themselves are short of.
         with (
             ThreadPoolExecutor(ingest.workers, thread_name_prefix="ingest") as pool,
             ThreadPoolExecutor(1, thread_name_prefix="ingest-commit") as committer,
