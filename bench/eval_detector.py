@@ -28,6 +28,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
+from pipelines.config import RecognitionSettings
 from pipelines.recognition.dataset import read_real_labels
 from pipelines.recognition.detector import (
     BACKENDS,
@@ -123,6 +124,7 @@ def evaluate(
     confidence: float | None = None,
     repeats: int = 10,
     threads: int | None = None,
+    tile: int = RecognitionSettings.tile_size,
 ) -> dict[str, Any]:
     """Rows of metrics per (backend, imgsz) and the calibrated threshold, plus a markdown table."""
     real = _load_real(data_root)
@@ -145,6 +147,7 @@ def evaluate(
                     imgsz=size,
                     threads=threads,
                     precision=precision,
+                    tile=tile,
                 )
             except Exception as exc:  # noqa: BLE001 - report and move on to the next backend
                 print(f"skipping {backend}@{size}: {exc}", file=sys.stderr)
@@ -186,10 +189,10 @@ def evaluate(
             rows.append(row)
             brief = {k: v for k, v in row.items() if k not in ("real_missed", "real_curve")}
             print(json.dumps(brief), file=sys.stderr)
-    return {"rows": rows, "calibrated": calibrated, "markdown": _markdown(rows, iou)}
+    return {"rows": rows, "calibrated": calibrated, "markdown": _markdown(rows, iou, tile)}
 
 
-def _markdown(rows: list[dict[str, Any]], iou: float) -> str:
+def _markdown(rows: list[dict[str, Any]], iou: float, tile: int) -> str:
     def f(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
 
@@ -207,7 +210,8 @@ def _markdown(rows: list[dict[str, Any]], iou: float) -> str:
     n_synth = rows[0]["synth_n"] if rows else 0
     note = (
         f"\n{n_real} real validation photos (openalpr eu+br, held out), {n_synth} synthetic "
-        "1280x720 scenes; speed on one 1280x720 frame, median, this machine.\n"
+        "1280x720 scenes; speed on one 1280x720 frame, median, this machine. Frames longer than "
+        f"{tile} px are also read in tiles of that size (0: never).\n"
     )
     return head + body + note
 
@@ -225,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conf", type=float, default=None, help="fixed threshold (no calibration)")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=RecognitionSettings.tile_size,
+        help="tile size (0: whole frames)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
     parser.add_argument("--json", type=Path, default=None, help="also write all numbers here")
     args = parser.parse_args(argv)
@@ -238,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         confidence=args.conf,
         repeats=args.repeats,
         threads=args.threads,
+        tile=args.tile,
     )
     print(result["markdown"])
     if args.out:

@@ -110,6 +110,10 @@ class RecognitionSettings:
     backend: str = "auto"  # detector backend
     confidence: float = 0.20  # calibrated on the real validation photos (models/plate-detector)
     image_size: int = 640  # long side of the frame at detection, a multiple of 32
+    # Frames with a longer side than this are also read in overlapping tiles of this many pixels
+    # (0: never), so small plates in large frames keep the size the detector was trained on.
+    tile_size: int = 1280
+    tile_overlap: int = 256  # shared by neighbouring tiles; wider plates come from the whole frame
     batch_size: int = 8
     workers: int = 2  # batches recognised in parallel, each with single-threaded models
     ocr_backend: str = "auto"
@@ -134,6 +138,13 @@ class RecognitionSettings:
         if self.image_size <= 0 or self.image_size % 32:
             raise ConfigError(
                 f"recognition.image_size={self.image_size} must be a positive multiple of 32"
+            )
+        if self.tile_size < 0:
+            raise ConfigError(f"recognition.tile_size={self.tile_size} must be 0 (off) or positive")
+        if self.tile_size and not 0 <= self.tile_overlap < self.tile_size:
+            raise ConfigError(
+                f"recognition.tile_overlap={self.tile_overlap} must be at least 0 and below "
+                f"recognition.tile_size={self.tile_size}"
             )
         _positive("recognition.batch_size", self.batch_size)
         _positive("recognition.workers", self.workers)

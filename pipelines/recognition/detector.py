@@ -6,7 +6,11 @@ code below, so results agree across backends to rounding.
 
 Frames are resized so their long side is ``imgsz`` and padded only up to the next multiple of 32
 (a 1280x720 frame runs at 640x384, not 640x640). The model was trained on crops at this scale, so
-plates 70 px wide in a 1280 px frame are still found without tiling.
+plates 70 px wide in a 1280 px frame are found in the whole frame. Larger frames would shrink such
+plates below what the model sees, so a frame whose long side exceeds ``tile`` pixels is also read in
+overlapping tiles of that size, at the scale of a 1280 px frame; the whole-frame pass still finds
+plates too big for one tile. Boxes cut by a tile's inner edge are dropped (the overlap holds that
+plate whole in the next tile) and the rest are merged by non-maximum suppression.
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ import numpy as np
 from pipelines.errors import RecognitionError
 from pipelines.recognition.runtime import compile_openvino
 
-__all__ = ["BACKENDS", "DEFAULT_WEIGHTS", "Detection", "PlateDetector", "box_iou", "match_boxes"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_WEIGHTS",
+    "Detection",
+    "PlateDetector",
+    "box_iou",
+    "match_boxes",
+    "tile_grid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +45,8 @@ DEFAULT_WEIGHTS = (
 BACKENDS = ("openvino", "onnx", "pytorch")  # the order "auto" tries them in
 _STRIDE = 32
 _PAD = 114
+_MAX_RUN = 16  # views per model call: a batch of tiled frames stays a bounded tensor
+_EDGE = 4.0  # model input pixels: a tile box this close to an inner tile edge is a cut plate
 
 _Runner = Callable[[np.ndarray], np.ndarray]  # (B,3,H,W) float32 -> (B,5,N)
 
@@ -41,6 +55,27 @@ _Runner = Callable[[np.ndarray], np.ndarray]  # (B,3,H,W) float32 -> (B,5,N)
 class Detection:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in the original image's pixels
     score: float
+
+
+@dataclass(frozen=True)
+class _View:
+    """A region of one frame that the model reads: the frame itself or one tile of it."""
+
+    image: int  # index of the frame in the batch
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    whole: bool
+
+
+def tile_grid(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` pixels covering ``length``, neighbours sharing at least
+    ``overlap`` pixels, spread evenly; ``[0]`` when one tile covers it all."""
+    if length <= tile:
+        return [0]
+    count = -(-(length - overlap) // (tile - overlap))
+    return [k * (length - tile) // (count - 1) for k in range(count)]  # floor: gaps <= step
 
 
 def _sha256(path: Path) -> str:
@@ -133,6 +168,8 @@ class PlateDetector:
         confidence: float,
         imgsz: int,
         iou: float,
+        tile: int = 0,
+        overlap: int = 0,
     ) -> None:
         self._run = runner
         self.backend = backend
@@ -141,6 +178,8 @@ class PlateDetector:
         self.confidence = confidence
         self.imgsz = imgsz
         self.iou = iou
+        self.tile = tile
+        self.overlap = overlap
 
     @classmethod
     def load(
@@ -152,6 +191,8 @@ class PlateDetector:
         iou: float = 0.5,
         threads: int | None = None,
         precision: str = "auto",
+        tile: int = 0,
+        overlap: int = 256,
     ) -> PlateDetector:
         """Load ``weights`` (default: the shipped model) on ``backend``.
 
@@ -160,6 +201,8 @@ class PlateDetector:
         next to it. ``imgsz`` is the long side the frame is resized to (multiple of 32);
         ``threads`` caps the backend's CPU threads (default: the backend's own choice);
         ``precision`` is OpenVINO's (:data:`~pipelines.recognition.runtime.PRECISIONS`).
+        ``tile`` (0: never) is the long side in pixels above which a frame is also read in tiles
+        of that size, neighbours sharing ``overlap`` pixels.
         """
         if backend != "auto" and backend not in BACKENDS:
             raise RecognitionError(f"backend={backend!r}; valid values: {['auto', *BACKENDS]}")
@@ -167,6 +210,8 @@ class PlateDetector:
             raise RecognitionError(f"imgsz={imgsz} must be a positive multiple of {_STRIDE}")
         if not 0.0 < confidence < 1.0:
             raise RecognitionError(f"confidence={confidence} must be in (0, 1)")
+        if tile and not 0 <= overlap < tile:
+            raise RecognitionError(f"overlap={overlap} must be at least 0 and below tile={tile}")
         weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
         paths = _siblings(weights)
         wanted = BACKENDS if backend == "auto" else (backend,)
@@ -190,7 +235,7 @@ class PlateDetector:
             canonical = paths["pytorch"] if paths["pytorch"].is_file() else path
             artefact = path.parent if name == "openvino" else path
             sha = _sha256(canonical if canonical.is_file() else artefact)
-            return cls(runner, name, path, sha, confidence, imgsz, iou)
+            return cls(runner, name, path, sha, confidence, imgsz, iou, tile, overlap)
         raise RecognitionError(
             f"no plate detector could be loaded from {weights} (backend={backend}): "
             + "; ".join(reasons)
@@ -208,52 +253,103 @@ class PlateDetector:
         for i, img in enumerate(images):
             if img.ndim != 3 or img.shape[2] != 3:
                 raise RecognitionError(f"image {i} has shape {img.shape}; expected HxWx3 RGB")
-        batch, scales = self._preprocess(images)
-        try:
-            raw = self._run(batch)
-        except Exception as exc:
-            raise RecognitionError(f"plate detector ({self.backend}) failed: {exc}") from exc
-        return [
-            self._decode(raw[i], scales[i], images[i].shape[1], images[i].shape[0])
-            for i in range(len(images))
+        views = [view for i, img in enumerate(images) for view in self._views(i, img)]
+        # Whole frames run together, as do tiles, each group padded to its largest member, at
+        # most _MAX_RUN views a call: a batch of 1280x720 frames is not padded to a tile's square.
+        groups = [[v for v in views if v.whole], [v for v in views if not v.whole]]
+        found: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in images]
+        for members in groups:
+            for start in range(0, len(members), _MAX_RUN):
+                chunk = members[start : start + _MAX_RUN]
+                batch = self._preprocess([images[v.image] for v in chunk], chunk)
+                try:
+                    raw = self._run(batch)
+                except Exception as exc:
+                    raise RecognitionError(
+                        f"plate detector ({self.backend}) failed: {exc}"
+                    ) from exc
+                for k, view in enumerate(chunk):
+                    height, width = images[view.image].shape[:2]
+                    found[view.image].append(self._decode(raw[k], view, width, height))
+        return [self._merge(parts) for parts in found]
+
+    def _views(self, index: int, image: np.ndarray) -> list[_View]:
+        height, width = image.shape[:2]
+        whole = _View(index, 0, 0, width, height, whole=True)
+        if not self.tile or max(height, width) <= self.tile:
+            return [whole]
+        return [whole] + [
+            _View(index, x, y, min(x + self.tile, width), min(y + self.tile, height), whole=False)
+            for y in tile_grid(height, self.tile, self.overlap)
+            for x in tile_grid(width, self.tile, self.overlap)
         ]
 
-    def _preprocess(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, list[float]]:
-        scales = [self.imgsz / max(img.shape[:2]) for img in images]
-        sizes = [
-            (max(1, round(img.shape[1] * r)), max(1, round(img.shape[0] * r)))
-            for img, r in zip(images, scales, strict=True)
-        ]
+    def _scale(self, view: _View) -> float:
+        # Tiles are read at the scale of a frame whose long side is the tile, whatever their size.
+        side = max(view.x1 - view.x0, view.y1 - view.y0) if view.whole else self.tile
+        return self.imgsz / side
+
+    def _resized(self, view: _View) -> tuple[int, int]:
+        scale = self._scale(view)
+        return (
+            max(1, round((view.x1 - view.x0) * scale)),
+            max(1, round((view.y1 - view.y0) * scale)),
+        )
+
+    def _preprocess(self, images: Sequence[np.ndarray], views: Sequence[_View]) -> np.ndarray:
+        sizes = [self._resized(view) for view in views]
         bw = -(-max(w for w, _ in sizes) // _STRIDE) * _STRIDE
         bh = -(-max(h for _, h in sizes) // _STRIDE) * _STRIDE
-        batch = np.full((len(images), bh, bw, 3), _PAD, dtype=np.uint8)
-        for i, (img, (w, h)) in enumerate(zip(images, sizes, strict=True)):
-            interp = cv2.INTER_AREA if w < img.shape[1] else cv2.INTER_LINEAR
-            batch[i, :h, :w] = cv2.resize(img, (w, h), interpolation=interp)
+        batch = np.full((len(views), bh, bw, 3), _PAD, dtype=np.uint8)
+        for i, (img, view, (w, h)) in enumerate(zip(images, views, sizes, strict=True)):
+            region = img[view.y0 : view.y1, view.x0 : view.x1]
+            interp = cv2.INTER_AREA if w < region.shape[1] else cv2.INTER_LINEAR
+            batch[i, :h, :w] = cv2.resize(region, (w, h), interpolation=interp)
         tensor = batch.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
-        return np.ascontiguousarray(tensor), scales
+        return np.ascontiguousarray(tensor)
 
-    def _decode(self, out: np.ndarray, scale: float, width: int, height: int) -> list[Detection]:
+    def _decode(
+        self, out: np.ndarray, view: _View, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (x1, y1, x2, y2 in frame pixels) and scores the model found in one view."""
+        none = np.zeros((0, 4)), np.zeros(0)
         scores = out[4]
         keep = scores >= self.confidence
         if not keep.any():
-            return []
+            return none
         cx, cy, w, h = out[:4, keep]
         s = scores[keep]
         xywh = np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
         nms = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), self.confidence, self.iou)
         idx = np.asarray(nms, dtype=int).reshape(-1)
-        boxes = xywh[idx] / scale
+        boxes = xywh[idx] / self._scale(view)
         boxes[:, 2:] += boxes[:, :2]
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        boxes += (view.x0, view.y0, view.x0, view.y0)
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(view.x0, view.x1)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(view.y0, view.y1)
         kept = s[idx]
         inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # padding-only boxes
-        boxes, kept = boxes[inside], kept[inside]
-        order = np.argsort(-kept, kind="stable")
+        if not view.whole:  # a plate cut by an inner tile edge is whole in the neighbouring tile
+            edge = _EDGE / self._scale(view)
+            inside &= (view.x0 == 0) | (boxes[:, 0] > view.x0 + edge)
+            inside &= (view.y0 == 0) | (boxes[:, 1] > view.y0 + edge)
+            inside &= (view.x1 == width) | (boxes[:, 2] < view.x1 - edge)
+            inside &= (view.y1 == height) | (boxes[:, 3] < view.y1 - edge)
+        return boxes[inside], kept[inside]
+
+    def _merge(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> list[Detection]:
+        """One list of detections, best first, from the views of one frame."""
+        boxes = np.concatenate([b for b, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
+        if len(parts) > 1 and len(boxes):  # the same plate seen by the frame and its tiles
+            xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+            nms = cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), self.confidence, self.iou)
+            idx = np.asarray(nms, dtype=int).reshape(-1)
+            boxes, scores = boxes[idx], scores[idx]
+        order = np.argsort(-scores, kind="stable")
         return [
             Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(sc))
-            for b, sc in zip(boxes[order], kept[order], strict=True)
+            for b, sc in zip(boxes[order], scores[order], strict=True)
         ]
 
 

@@ -101,6 +101,8 @@ class Recognizer:
                     imgsz=settings.image_size,
                     threads=threads,
                     precision=settings.precision,
+                    tile=settings.tile_size,
+                    overlap=settings.tile_overlap,
                 ),
                 reader,
                 f"{ocr_path.name}@{ocr_sha}",

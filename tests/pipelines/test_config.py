@@ -39,6 +39,8 @@ def test_tuple_and_int_fields_parse_from_environment() -> None:
         ({"ALPR_RECOGNITION_BACKEND": "tpu"}, "valid values"),
         ({"ALPR_RECOGNITION_IMAGE_SIZE": "600"}, "multiple of 32"),
         ({"ALPR_RECOGNITION_PRECISION": "fp8"}, "recognition.precision='fp8'"),
+        ({"ALPR_RECOGNITION_TILE_SIZE": "-1"}, "recognition.tile_size=-1"),
+        ({"ALPR_RECOGNITION_TILE_OVERLAP": "1280"}, "recognition.tile_overlap=1280"),
         ({"ALPR_S3_DROPS_BUCKET": "Bad_Bucket"}, "s3.drops_bucket"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import shutil
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.errors import RecognitionError
 from pipelines.recognition import _ultralytics
@@ -20,6 +23,7 @@ from pipelines.recognition.detector import (
     PlateDetector,
     box_iou,
     match_boxes,
+    tile_grid,
 )
 from pipelines.recognition.synth import render_scene
 
@@ -240,3 +244,76 @@ def test_detection_is_a_value() -> None:
     d = Detection(box=(1.0, 2.0, 3.0, 4.0), score=0.5)
     with pytest.raises(AttributeError):
         d.score = 0.1  # type: ignore[misc]
+
+
+# --- large frames: tiles ------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(length=st.integers(1, 8000), tile=st.integers(32, 2000), overlap_share=st.floats(0, 0.95))
+def test_tile_grid_covers_the_frame_with_the_overlap(
+    length: int, tile: int, overlap_share: float
+) -> None:
+    overlap = int(tile * overlap_share)
+    starts = tile_grid(length, tile, overlap)
+    assert starts[0] == 0
+    if length <= tile:
+        assert starts == [0]
+        return
+    assert starts[-1] + tile == length  # the last tile ends at the frame's edge
+    for left, right in itertools.pairwise(starts):
+        assert left < right and left + tile - right >= overlap
+
+
+def _mosaic(seed: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """A 3840x2160 frame of nine 1280x720 scenes (plates as small as a 4K camera sees them), the
+    scenes, and their plate boxes in the scenes' pixels."""
+    frame = np.zeros((2160, 3840, 3), np.uint8)
+    parts, truths = [], []
+    for k in range(9):
+        scene = render_scene(np.random.default_rng([seed, k]), n_plates=1)
+        y, x = 720 * (k // 3), 1280 * (k % 3)
+        image = np.asarray(scene.image)
+        frame[y : y + 720, x : x + 1280] = image
+        parts.append(image)
+        truths.append(np.array([p.box for p in scene.plates], dtype=float).reshape(-1, 4))
+    return frame, parts, truths
+
+
+def _in_mosaic(truths: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(
+        [t + np.array([1280 * (k % 3), 720 * (k // 3)] * 2) for k, t in enumerate(truths)]
+    )
+
+
+def test_tiles_read_a_large_frame_as_well_as_its_parts() -> None:
+    tiled, whole = PlateDetector.load(tile=1280), PlateDetector.load(tile=0)
+    counts = {"parts": np.zeros(3, int), "tiled": np.zeros(3, int), "whole": np.zeros(3, int)}
+    for seed in (31, 33):
+        frame, parts, truths = _mosaic(seed)
+        for found, truth in zip(tiled.detect(parts), truths, strict=True):
+            counts["parts"] += match_boxes(np.array([d.box for d in found]), truth, 0.4)
+        for name, det in (("tiled", tiled), ("whole", whole)):
+            (found,) = det.detect([frame])
+            counts[name] += match_boxes(np.array([d.box for d in found]), _in_mosaic(truths), 0.4)
+    (tp, fp, _), (part_tp, part_fp, _) = counts["tiled"], counts["parts"]
+    assert tp == part_tp >= 16  # every plate its 1280x720 part gives, of 18
+    assert fp <= part_fp + 1  # no plate found twice, no false alarm made by the tiling
+    assert counts["whole"][0] < tp  # the whole frame alone shrinks the small ones away
+
+
+def test_a_plate_on_a_tile_edge_is_found_once_and_whole(detector: PlateDetector) -> None:
+    scene = render_scene(np.random.default_rng(7), n_plates=1)
+    ((x1, y1, x2, y2),) = [p.box for p in scene.plates]
+    (alone,) = detector.detect([np.asarray(scene.image)])
+    assert alone, "no plate found in the test scene"
+    # Put the plate's centre on x = 1280, the right edge of the first tile of a 3840 px frame.
+    dx = 1280 - (x1 + x2) // 2
+    frame = np.zeros((2160, 3840, 3), np.uint8)
+    frame[600 : 600 + 720, dx : dx + 1280] = np.asarray(scene.image)
+    truth = np.array([[x1 + dx, y1 + 600, x2 + dx, y2 + 600]], float)
+    (found,) = PlateDetector.load(tile=1280, overlap=256).detect([frame])
+    boxes = np.array([d.box for d in found]).reshape(-1, 4)
+    near = boxes[box_iou(boxes, truth)[:, 0] > 0.1]
+    assert len(near) == 1  # not a half from the first tile next to the whole from the second
+    assert box_iou(near, truth)[0, 0] >= 0.7
