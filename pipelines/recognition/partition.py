@@ -2,7 +2,9 @@
 ``recognition_errors`` partitions and plate crops out.
 
 Every output of the day is replaced as a whole (tables by partition, crops by prefix), so a re-run
-gives exactly the same result and a crashed run leaves nothing that the next run keeps.
+gives exactly the same result and a crashed run leaves nothing that the next run keeps. Output rows
+are spilled batch by batch to local Parquet files and the partitions replaced from them at the
+end, so memory holds a few batches however many images the day has.
 An image that cannot be fetched or decoded is recorded with its error; the batch goes on.
 """
 
@@ -10,24 +12,28 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from queue import Queue
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 from PIL import Image
 
 from pipelines.config import Settings
 from pipelines.errors import RecognitionError
 from pipelines.recognition.recognize import PlateFinding, Recognizer, decode_image
 from pipelines.storage.objects import s3_client
-from pipelines.storage.tables import conform, scan_table, write_partition
+from pipelines.storage.tables import conform, scan_table, write_partition_batches
 
 __all__ = [
     "DETECTIONS_SCHEMA",
@@ -130,6 +136,55 @@ class _BatchOutput:
     errors: list[dict[str, Any]]
 
 
+_TABLES = {
+    "detections": DETECTIONS_SCHEMA,
+    "reads": READS_SCHEMA,
+    "recognition_errors": RECOGNITION_ERRORS_SCHEMA,
+}
+_READ_BACK_ROWS = 5_000  # rows handed at a time from a spill file to the Delta writer
+
+
+class _Spill:
+    """A day's output rows in local Parquet files, one per table, appended batch by batch."""
+
+    def __init__(self, folder: Path, day: date) -> None:
+        self._folder = folder
+        self._day = day
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def add(self, table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
+        schema = _TABLES[table]
+        if not rows:
+            return pl.DataFrame(schema=schema)
+        data = pl.DataFrame(rows, infer_schema_length=None)
+        frame = conform(data.with_columns(pl.lit(self._day).alias("capture_date")), schema)
+        arrow = frame.to_arrow().cast(_arrow_schema(schema))
+        if table not in self._writers:
+            path = self._folder / f"{table}.parquet"
+            self._writers[table] = pq.ParquetWriter(path, arrow.schema)
+        self._writers[table].write_table(arrow)
+        return frame
+
+    def frames(self, table: str) -> Iterator[pl.DataFrame]:
+        """The rows of ``table`` in order, a bounded number at a time (none if it had none)."""
+        writer = self._writers.pop(table, None)
+        if writer is None:
+            return
+        writer.close()
+        for batch in pq.ParquetFile(self._folder / f"{table}.parquet").iter_batches(
+            batch_size=_READ_BACK_ROWS
+        ):
+            yield pl.DataFrame(pl.from_arrow(batch))
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+def _arrow_schema(schema: pl.Schema) -> pa.Schema:
+    return pl.DataFrame(schema=schema).to_arrow().schema
+
+
 def recognize_partition(
     settings: Settings,
     day: date,
@@ -200,46 +255,58 @@ def recognize_partition(
             progress(len(rows))
         return out
 
-    uploads: list[Future[None]] = []
-    outputs: list[_BatchOutput] = []
+    uploads: deque[Future[None]] = deque()
     in_flight: deque[Future[_BatchOutput]] = deque()
     batch_size = settings.recognition.batch_size
+    crop_keys: set[str] = set()
+    plates = read = failed = 0
+    confidence_sum = 0.0
+
+    def keep(out: _BatchOutput) -> None:
+        nonlocal plates, read, failed, confidence_sum
+        spill.add("detections", out.detections)
+        reads = spill.add("reads", out.reads)
+        failed += spill.add("recognition_errors", out.errors).height
+        crop_keys.update(row["crop_key"] for row in out.detections)
+        texts = reads.filter(pl.col("plate_text") != "")
+        plates += reads.height
+        read += texts.height
+        confidence_sum += float(texts.get_column("confidence").sum() or 0.0)
+        while uploads and uploads[0].done():  # surface upload errors early, keep the deque short
+            uploads.popleft().result()
+
     with (
+        tempfile.TemporaryDirectory(prefix="alpr-recognize-") as spill_dir,
         ThreadPoolExecutor(8, thread_name_prefix="recognize-io") as io_pool,
         ThreadPoolExecutor(len(recognizers), thread_name_prefix="recognize") as batch_pool,
     ):
-        # Images of the next batches are fetched and decoded while the current ones are
-        # recognised, so no worker waits on storage; the bound keeps that many frames in memory.
-        for batch in _batches(images, batch_size):
-            rows = batch.to_dicts()
-            fetches = [io_pool.submit(fetch, row) for row in rows]
-            in_flight.append(batch_pool.submit(process, rows, fetches))
-            while len(in_flight) > len(recognizers) + 1:
-                outputs.append(in_flight.popleft().result())
-        outputs += [future.result() for future in in_flight]
-        for upload in uploads:
-            upload.result()
-    detections = [row for out in outputs for row in out.detections]
-    reads = [row for out in outputs for row in out.reads]
-    errors = [row for out in outputs for row in out.errors]
-    _drop_stale_crops(client, lake, day, {row["crop_key"] for row in detections})
-
-    def frame(rows: list[dict[str, Any]], schema: pl.Schema) -> pl.DataFrame:
-        data = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema=schema)
-        return conform(data.with_columns(pl.lit(day).alias("capture_date")), schema)
-
-    reads_frame = frame(reads, READS_SCHEMA)
-    write_partition(settings, "detections", day, frame(detections, DETECTIONS_SCHEMA))
-    write_partition(settings, "reads", day, reads_frame)
-    write_partition(settings, "recognition_errors", day, frame(errors, RECOGNITION_ERRORS_SCHEMA))
-    read_texts = reads_frame.filter(pl.col("plate_text") != "")
+        spill = _Spill(Path(spill_dir), day)
+        try:
+            # Images of the next batches are fetched and decoded while the current ones are
+            # recognised, so no worker waits on storage; the bound keeps that many frames in
+            # memory.
+            for batch in _batches(images, batch_size):
+                rows = batch.to_dicts()
+                fetches = [io_pool.submit(fetch, row) for row in rows]
+                in_flight.append(batch_pool.submit(process, rows, fetches))
+                while len(in_flight) > len(recognizers) + 1:
+                    keep(in_flight.popleft().result())
+            while in_flight:
+                keep(in_flight.popleft().result())
+            for upload in uploads:
+                upload.result()
+            _drop_stale_crops(client, lake, day, crop_keys)
+            for table, schema in _TABLES.items():
+                write_partition_batches(settings, table, day, spill.frames(table), schema)
+        finally:
+            spill.close()
     return RecognitionReport(
         capture_date=day,
         images=images.height,
-        failed=len(errors),
-        plates=reads_frame.height,
-        read=read_texts.height,
-        mean_confidence=float(read_texts.get_column("confidence").mean() or 0.0),  # type: ignore[arg-type]
+        failed=failed,
+        plates=plates,
+        read=read,
+        mean_confidence=confidence_sum / read if read else 0.0,
         seconds=time.perf_counter() - started,
         model_versions=versions,
     )

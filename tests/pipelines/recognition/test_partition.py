@@ -11,6 +11,7 @@ import pytest
 from pipelines import ingest
 from pipelines.config import Settings, load_settings
 from pipelines.ingest.sample import seed_sample_drop
+from pipelines.recognition import partition
 from pipelines.recognition.partition import crop_key, recognize_partition
 from pipelines.recognition.recognize import Recognizer
 from pipelines.storage.tables import scan_table
@@ -78,3 +79,27 @@ def test_unreadable_image_is_recorded_and_does_not_stop_the_batch(
     assert report.images == 2 and report.failed == 1
     reads = scan_table(settings, "reads", DAY).collect()
     assert not reads.is_empty()
+
+
+def test_a_day_of_many_batches_gives_what_one_batch_gives(
+    settings: Settings, s3: Any, recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Output rows go through local spill files, read back two rows at a time here.
+    monkeypatch.setattr(partition, "_READ_BACK_ROWS", 2)
+    _ingest(settings, n_images=6)
+
+    one = recognize_partition(settings, DAY, "one-batch", [recognizer])
+    whole = scan_table(settings, "reads", DAY).collect().sort("read_id")
+    many = recognize_partition(
+        settings.replace(recognition={"batch_size": 2}), DAY, "three-batches", [recognizer]
+    )
+    pieces = scan_table(settings, "reads", DAY).collect().sort("read_id")
+
+    assert one.images == many.images == 6
+    assert many.plates == one.plates == pieces.height > 2
+    assert pieces.get_column("read_id").is_unique().all()
+    assert pieces.get_column("read_id").to_list() == whole.get_column("read_id").to_list()
+    assert pieces.get_column("plate_text").to_list() == whole.get_column("plate_text").to_list()
+    assert many.mean_confidence == pytest.approx(one.mean_confidence, abs=1e-3)
+    detections = scan_table(settings, "detections", DAY).collect()
+    assert sorted(detections.get_column("detection_id")) == pieces.get_column("read_id").to_list()
