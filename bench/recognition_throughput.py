@@ -19,6 +19,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -108,6 +109,17 @@ def main() -> None:
             f"| detect, {backend} (batch 8) | {_per_image(time.perf_counter() - t0, n)} |"
         )
     found = [d for s in range(0, n, 8) for d in recognizer.detector.detect(frames[s : s + 8])]
+    large_rows = []
+    for width, height in ((1920, 1080), (3840, 2160)):  # read in tiles as well as whole
+        large = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in frames[:8]]
+        recognizer.detector.detect(large)  # OpenVINO compiles its kernels per input shape
+        t0 = time.perf_counter()
+        recognizer.detector.detect(large)
+        views = recognizer.detector.passes(width, height)
+        large_rows.append(
+            f"| detect, {width}x{height} ({views} passes: tiles and whole, batch 8) | "
+            f"{_per_image(time.perf_counter() - t0, len(large))} |"
+        )
     crops = [crop_plate(f, d.box) for f, dets in zip(frames, found, strict=True) for d in dets]
     t0 = time.perf_counter()
     recognizer.reader.read(crops)
@@ -143,6 +155,7 @@ def main() -> None:
             f"| ratio, end to end / plain predict loop | {rate / (n / plain_s):.2f} |",
             f"| decode (PIL) | {_per_image(decode_s, n)} per image |",
             *detector_rows,
+            *large_rows,
             f"| OCR, {len(crops)} crops | {_per_image(ocr_s, max(len(crops), 1))} per crop |",
             f"| peak RSS after the end-to-end run (models, frames, SeaweedFS client) | "
             f"{pipeline_peak:,.0f} MiB |",

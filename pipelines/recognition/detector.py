@@ -253,7 +253,7 @@ class PlateDetector:
         for i, img in enumerate(images):
             if img.ndim != 3 or img.shape[2] != 3:
                 raise RecognitionError(f"image {i} has shape {img.shape}; expected HxWx3 RGB")
-        views = [view for i, img in enumerate(images) for view in self._views(i, img)]
+        views = [v for i, img in enumerate(images) for v in self._views(i, *img.shape[1::-1])]
         # Whole frames run together, as do tiles, each group padded to its largest member, at
         # most _MAX_RUN views a call: a batch of 1280x720 frames is not padded to a tile's square.
         groups = [[v for v in views if v.whole], [v for v in views if not v.whole]]
@@ -273,8 +273,11 @@ class PlateDetector:
                     found[view.image].append(self._decode(raw[k], view, width, height))
         return [self._merge(parts) for parts in found]
 
-    def _views(self, index: int, image: np.ndarray) -> list[_View]:
-        height, width = image.shape[:2]
+    def passes(self, width: int, height: int) -> int:
+        """Model passes a frame of this size takes: 1, or the whole frame and its tiles."""
+        return len(self._views(0, width, height))
+
+    def _views(self, index: int, width: int, height: int) -> list[_View]:
         whole = _View(index, 0, 0, width, height, whole=True)
         if not self.tile or max(height, width) <= self.tile:
             return [whole]

@@ -265,6 +265,13 @@ def test_tile_grid_covers_the_frame_with_the_overlap(
         assert left < right and left + tile - right >= overlap
 
 
+def test_large_frames_take_a_pass_per_tile_and_one_whole() -> None:
+    det = PlateDetector(_stub([], []), "stub", Path("stub"), "0" * 64, 0.25, 640, 0.5, 1280, 256)
+    assert det.passes(1280, 720) == 1  # no larger than a tile: read whole, as always
+    assert det.passes(1920, 1080) == 3  # two tiles across, one down, and the whole
+    assert det.passes(3840, 2160) == 9  # four across, two down, and the whole
+
+
 def _mosaic(seed: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """A 3840x2160 frame of nine 1280x720 scenes (plates as small as a 4K camera sees them), the
     scenes, and their plate boxes in the scenes' pixels."""
