@@ -8,8 +8,8 @@ Frames are resized so their long side is ``imgsz`` and padded only up to the nex
 (a 1280x720 frame runs at 640x384, not 640x640). The model was trained on crops at this scale, so
 plates 70 px wide in a 1280 px frame are found in the whole frame. Larger frames would shrink such
 plates below what the model sees, so a frame whose long side exceeds ``tile`` pixels is also read in
-overlapping tiles of that size, at the scale of a 1280 px frame; the whole-frame pass still finds
-plates too big for one tile. Boxes cut by a tile's inner edge are dropped (the overlap holds that
+overlapping tiles of that size, each resized as a whole frame of that length would be (1280 px by
+default: the training scale); the whole-frame pass still finds plates too big for one tile. Boxes cut by a tile's inner edge are dropped (the overlap holds that
 plate whole in the next tile) and the rest are merged by non-maximum suppression.
 """
 
