@@ -56,8 +56,16 @@ def test_partition_is_recognised_and_rerun_replaces_it(
         assert row["crop_key"] == crop_key(DAY, row["image_id"], row["detection_id"])
         s3.head_object(Bucket=settings.s3.lake_bucket, Key=row["crop_key"])
 
+    # a crop an older model left for this day, which no row of the new run points to
+    stale = crop_key(DAY, detections.get_column("image_id").item(0), "0" * 40)
+    s3.put_object(Bucket=settings.s3.lake_bucket, Key=stale, Body=b"old crop")
+
     recognize_partition(settings, DAY, "run-2", [recognizer])
 
+    listed = s3.list_objects_v2(Bucket=settings.s3.lake_bucket, Prefix=f"crops/{DAY}/")
+    assert sorted(o["Key"] for o in listed.get("Contents", [])) == sorted(
+        detections.get_column("crop_key")
+    )
     again = scan_table(settings, "reads", DAY).collect()
     assert again.height == reads.height
     assert sorted(again.get_column("read_id")) == sorted(reads.get_column("read_id"))
