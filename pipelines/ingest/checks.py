@@ -78,9 +78,8 @@ def _time_parser(time_format: str) -> Callable[[str], datetime]:
 
     parts = re.split(r"(%.)", time_format)
     fields = parts[1::2]
-    if not {"%Y", "%m", "%d"} <= set(fields) or len(set(fields)) != len(fields):
-        return slow
-    if not set(fields) <= _FIXED_FIELDS.keys():
+    names = set(fields)
+    if len(names) != len(fields) or not {"%Y", "%m", "%d"} <= names <= _FIXED_FIELDS.keys():
         return slow
     pattern = re.compile(
         "".join(
