@@ -165,16 +165,25 @@ class _Spill:
         self._writers[table].write_table(arrow)
         return frame
 
+    def scan(self, table: str) -> pl.LazyFrame:
+        """All rows of ``table`` (no more can be added)."""
+        self._finish(table)
+        path = self._folder / f"{table}.parquet"
+        return pl.scan_parquet(path) if path.exists() else pl.LazyFrame(schema=_TABLES[table])
+
     def frames(self, table: str) -> Iterator[pl.DataFrame]:
         """The rows of ``table`` in order, a bounded number at a time (none if it had none)."""
-        writer = self._writers.pop(table, None)
-        if writer is None:
+        self._finish(table)
+        path = self._folder / f"{table}.parquet"
+        if not path.exists():
             return
-        writer.close()
-        for batch in pq.ParquetFile(self._folder / f"{table}.parquet").iter_batches(
-            batch_size=_READ_BACK_ROWS
-        ):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_READ_BACK_ROWS):
             yield pl.DataFrame(pl.from_arrow(batch))
+
+    def _finish(self, table: str) -> None:
+        writer = self._writers.pop(table, None)
+        if writer is not None:
+            writer.close()
 
     def close(self) -> None:
         for writer in self._writers.values():
@@ -258,7 +267,6 @@ def recognize_partition(
     uploads: deque[Future[None]] = deque()
     in_flight: deque[Future[_BatchOutput]] = deque()
     batch_size = settings.recognition.batch_size
-    crop_keys: set[str] = set()
     plates = read = failed = 0
     confidence_sum = 0.0
 
@@ -267,7 +275,6 @@ def recognize_partition(
         spill.add("detections", out.detections)
         reads = spill.add("reads", out.reads)
         failed += spill.add("recognition_errors", out.errors).height
-        crop_keys.update(row["crop_key"] for row in out.detections)
         texts = reads.filter(pl.col("plate_text") != "")
         plates += reads.height
         read += texts.height
@@ -295,7 +302,8 @@ def recognize_partition(
                 keep(in_flight.popleft().result())
             for upload in uploads:
                 upload.result()
-            _drop_stale_crops(client, lake, day, crop_keys)
+            written = spill.scan("detections").select("crop_key")
+            _drop_stale_crops(client, lake, day, written)
             for table, schema in _TABLES.items():
                 write_partition_batches(settings, table, day, spill.frames(table), schema)
         finally:
@@ -316,15 +324,23 @@ def _put_crop(client: Any, bucket: str, key: str, finding: PlateFinding) -> None
     client.put_object(Bucket=bucket, Key=key, Body=_jpeg(finding.crop), ContentType="image/jpeg")
 
 
-def _drop_stale_crops(client: Any, bucket: str, day: date, keep: set[str]) -> None:
-    """Delete crops of ``day`` that this run did not write (e.g. from an older model)."""
+def _drop_stale_crops(client: Any, bucket: str, day: date, written: pl.LazyFrame) -> None:
+    """Delete crops of ``day`` that this run did not write (e.g. from an older model).
+
+    ``written`` holds this run's ``crop_key`` column; each listed page is checked against it, so
+    memory holds a page of keys, not the day's.
+    """
     pages = client.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=f"crops/{day.isoformat()}/"
     )
-    stale = [o["Key"] for p in pages for o in p.get("Contents", []) if o["Key"] not in keep]
-    for offset in range(0, len(stale), 1000):
-        chunk = stale[offset : offset + 1000]
-        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
+    for page in pages:
+        listed = [o["Key"] for o in page.get("Contents", [])]
+        if not listed:
+            continue
+        kept = written.filter(pl.col("crop_key").is_in(listed)).collect().get_column("crop_key")
+        stale = sorted(set(listed) - set(kept))
+        if stale:  # at most 1,000 keys a page: what one delete_objects call takes
+            client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in stale]})
 
 
 def _detection_row(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -14,6 +14,7 @@ from pipelines.ingest.sample import seed_sample_drop
 from pipelines.recognition import partition
 from pipelines.recognition.partition import crop_key, recognize_partition
 from pipelines.recognition.recognize import Recognizer
+from pipelines.storage.objects import ensure_bucket
 from pipelines.storage.tables import scan_table
 
 DAY = date(2026, 3, 10)
@@ -111,3 +112,21 @@ def test_a_day_of_many_batches_gives_what_one_batch_gives(
     assert many.mean_confidence == pytest.approx(one.mean_confidence, abs=1e-3)
     detections = scan_table(settings, "detections", DAY).collect()
     assert sorted(detections.get_column("detection_id")) == pieces.get_column("read_id").to_list()
+
+
+def test_stale_crops_are_those_no_row_of_the_run_names(settings: Settings, s3: Any) -> None:
+    lake = settings.s3.lake_bucket
+    ensure_bucket(settings.s3, lake)
+    keys = [crop_key(DAY, f"image-{i}", "d" * 40) for i in range(3)]
+    for key in [*keys, f"crops/{DAY + timedelta(days=1)}/other-day.jpg"]:
+        s3.put_object(Bucket=lake, Key=key, Body=b"crop")
+
+    def crops(day: date) -> list[str]:
+        listed = s3.list_objects_v2(Bucket=lake, Prefix=f"crops/{day}/")
+        return sorted(o["Key"] for o in listed.get("Contents", []))
+
+    partition._drop_stale_crops(s3, lake, DAY, pl.LazyFrame({"crop_key": [keys[1]]}))
+    assert crops(DAY) == [keys[1]]
+    partition._drop_stale_crops(s3, lake, DAY, pl.LazyFrame(schema={"crop_key": pl.String}))
+    assert crops(DAY) == []
+    assert crops(DAY + timedelta(days=1)) != []  # other days are not touched
