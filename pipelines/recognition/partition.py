@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
@@ -33,7 +32,12 @@ from pipelines.config import Settings
 from pipelines.errors import RecognitionError
 from pipelines.recognition.recognize import PlateFinding, Recognizer, decode_image
 from pipelines.storage.objects import s3_client
-from pipelines.storage.tables import conform, scan_table, write_partition_batches
+from pipelines.storage.tables import (
+    arrow_schema,
+    conform,
+    scan_table,
+    write_partition_batches,
+)
 
 __all__ = [
     "DETECTIONS_SCHEMA",
@@ -158,7 +162,7 @@ class _Spill:
             return pl.DataFrame(schema=schema)
         data = pl.DataFrame(rows, infer_schema_length=None)
         frame = conform(data.with_columns(pl.lit(self._day).alias("capture_date")), schema)
-        arrow = frame.to_arrow().cast(_arrow_schema(schema))
+        arrow = frame.to_arrow().cast(arrow_schema(schema))
         if table not in self._writers:
             path = self._folder / f"{table}.parquet"
             self._writers[table] = pq.ParquetWriter(path, arrow.schema)
@@ -188,10 +192,6 @@ class _Spill:
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
-
-
-def _arrow_schema(schema: pl.Schema) -> pa.Schema:
-    return pl.DataFrame(schema=schema).to_arrow().schema
 
 
 def recognize_partition(

@@ -18,7 +18,7 @@ from deltalake.exceptions import TableNotFoundError
 from pipelines.config import Settings
 from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake_uri
 
-__all__ = ["conform", "scan_table", "table_exists", "write_partition"]
+__all__ = ["arrow_schema", "conform", "scan_table", "table_exists", "write_partition_batches"]
 
 PARTITION_COLUMN = "capture_date"
 # The Delta writer holds a whole data file in memory until it uploads it: capping the file size
@@ -46,9 +46,9 @@ def table_exists(settings: Settings, table: str) -> bool:
     )
 
 
-def write_partition(settings: Settings, table: str, day: date, frame: pl.DataFrame) -> int:
-    """Replace partition ``day`` of ``table`` by ``frame`` (all of whose rows must be of that day)."""
-    return write_partition_batches(settings, table, day, [frame], frame.schema)
+def arrow_schema(schema: pl.Schema) -> pa.Schema:
+    """The Arrow schema that frames of ``schema`` are written with."""
+    return pl.DataFrame(schema=schema).to_arrow().schema
 
 
 def write_partition_batches(
@@ -56,7 +56,7 @@ def write_partition_batches(
 ) -> int:
     """Replace partition ``day`` of ``table`` by the rows of ``batches``, streamed: memory holds
     one batch, whatever the partition's size. Every batch must have ``schema``."""
-    arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+    target = arrow_schema(schema)
     rows = 0
 
     def arrow_batches() -> Iterator[pa.RecordBatch]:
@@ -64,10 +64,10 @@ def write_partition_batches(
         for batch in batches:
             if batch.height and batch.get_column(PARTITION_COLUMN).ne(day).any():
                 raise ValueError(
-                    f"rows outside partition {day} given to write_partition({table!r})"
+                    f"rows outside partition {day} given to write_partition_batches({table!r})"
                 )
             rows += batch.height
-            yield from batch.to_arrow().cast(arrow_schema).to_batches()
+            yield from batch.to_arrow().cast(target).to_batches()
 
     stream = arrow_batches()
     first = next(stream, None)
@@ -77,7 +77,7 @@ def write_partition_batches(
     leading = [first] if first is not None else []
     write_deltalake(
         lake_uri(settings.s3, table),
-        pa.RecordBatchReader.from_batches(arrow_schema, itertools.chain(leading, stream)),
+        pa.RecordBatchReader.from_batches(target, itertools.chain(leading, stream)),
         mode="overwrite",
         partition_by=[PARTITION_COLUMN],
         predicate=f"{PARTITION_COLUMN} = '{day.isoformat()}'",
