@@ -19,6 +19,8 @@ from pipelines.errors import ConfigError
 from pipelines.recognition.runtime import PRECISIONS
 
 __all__ = [
+    "AlertSettings",
+    "AuthSettings",
     "CatalogSettings",
     "IngestSettings",
     "PolicySettings",
@@ -164,6 +166,74 @@ class PolicySettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    """Users of the review workflow: password rules and login throttling."""
+
+    min_password_length: int = 8
+    max_failed_logins: int = 5  # failures within failure_window_minutes lock the account
+    failure_window_minutes: int = 15
+    lockout_minutes: int = 15
+    # argon2id cost (argon2-cffi's RFC 9106 "low memory" profile by default)
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    def __post_init__(self) -> None:
+        for name in (
+            "min_password_length",
+            "max_failed_logins",
+            "failure_window_minutes",
+            "lockout_minutes",
+            "argon2_time_cost",
+            "argon2_parallelism",
+        ):
+            _positive(f"auth.{name}", getattr(self, name))
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ConfigError(
+                f"auth.argon2_memory_kib={self.argon2_memory_kib} must be at least 8 x "
+                f"auth.argon2_parallelism ({8 * self.argon2_parallelism})"
+            )
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The alert review workflow (PP-9126 C.1-C.3) and its webhook notifications."""
+
+    duplicate_window_minutes: int = 10  # same entry, plate and camera: one alert with a count
+    review_minutes: int = 15  # a pending alert older than this is escalated
+    expire_hours: int = 24  # ... and one older than this expires
+    review_base_url: str = "http://127.0.0.1:8000"  # links in notifications: <base>/alerts/<id>
+    webhooks: tuple[str, ...] = ()  # URLs POSTed a signed JSON payload for each new alert
+    webhook_secret: str = ""  # HMAC-SHA256 key; prefer ALPR_ALERTS_WEBHOOK_SECRET
+    webhook_include_plate: bool = False  # personal data in the payload only when asked for
+    webhook_max_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0  # wait before retry n: backoff * 2**(n-1)
+    webhook_timeout_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate_window_minutes", "review_minutes", "expire_hours"):
+            _positive(f"alerts.{name}", getattr(self, name))
+        _positive("alerts.webhook_max_attempts", self.webhook_max_attempts)
+        if self.expire_hours * 60 <= self.review_minutes:
+            raise ConfigError(
+                f"alerts.expire_hours={self.expire_hours} must be later than "
+                f"alerts.review_minutes={self.review_minutes} (escalation comes before expiry)"
+            )
+        if self.webhook_backoff_seconds < 0 or self.webhook_timeout_seconds <= 0:
+            raise ConfigError(
+                "alerts.webhook_backoff_seconds must be >= 0 and alerts.webhook_timeout_seconds > 0"
+            )
+        bad = [url for url in self.webhooks if not url.startswith(("https://", "http://"))]
+        if bad:
+            raise ConfigError(f"alerts.webhooks has {bad}; valid values: http:// or https:// URLs")
+        if self.webhooks and not self.webhook_secret:
+            raise ConfigError(
+                "alerts.webhook_secret must be set when alerts.webhooks is "
+                "(ALPR_ALERTS_WEBHOOK_SECRET): deliveries are signed"
+            )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = PROJECT_ROOT / "var"
     s3: S3Settings = field(default_factory=S3Settings)
@@ -171,6 +241,8 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def catalog_url(self) -> str:
@@ -210,6 +282,12 @@ class Settings:
         """The settings as a nested dict with secrets masked, for ``alpr config``."""
         out = _as_dict(self)
         out["s3"]["secret_access_key"] = "****"
+        if out["alerts"]["webhook_secret"]:
+            out["alerts"]["webhook_secret"] = "****"
+        # webhook URLs often carry their token in the path (Slack, Teams): show the host only
+        out["alerts"]["webhooks"] = [
+            f"{url.split('/', 3)[0]}//{url.split('/', 3)[2]}/****" for url in self.alerts.webhooks
+        ]
         if "@" in out["catalog"]["url"]:
             scheme, _, rest = out["catalog"]["url"].partition("://")
             out["catalog"]["url"] = f"{scheme}://****@{rest.rpartition('@')[2]}"
