@@ -7,7 +7,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export YOLO_OFFLINE := 1
 export OPENVINO_TELEMETRY_DISABLE := 1
 
-.PHONY: install demo test test-fast lint services-up services-down dagster airflow bench clean
+.PHONY: install browser demo test test-fast lint services-up services-down dagster airflow bench clean
 
 install: $(STAMP)
 
@@ -22,10 +22,15 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 demo: install
 	$(BIN)/alpr demo
 
-test: install
+# Debian's chromium for the review page's browser test, driven by Playwright from PyPI (which
+# never downloads a browser of its own here). Needs root the first time, as CI has.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: install browser
 	$(BIN)/pytest
 
-test-fast: install
+test-fast: install browser
 	$(BIN)/pytest -m "not slow"
 
 lint: install

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli.serve import serve
 from pipelines import __version__
 from pipelines.config import Settings, load_settings
 from pipelines.errors import AlprError
@@ -31,6 +32,7 @@ Examples:
   alpr recognize-partition 2026-03-10              detections and reads of one capture date
   alpr train detector --epochs 35                  retrain the plate detector (CPU is fine)
   alpr config                 the settings in force (secrets masked)
+  alpr serve                  the alert review page on http://127.0.0.1:8000
 """
 
 
@@ -339,6 +341,9 @@ def train_detector_cmd(
             indent=2,
         )
     )
+
+
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "RecognitionSettings",
     "S3Settings",
     "Settings",
+    "WebSettings",
     "load_settings",
 ]
 
@@ -233,6 +234,32 @@ class AlertSettings:
             )
 
 
+# Loopback only: the review page is reached through the department's TLS proxy, never directly.
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The alert review page that ``alpr serve`` starts."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000  # alerts.review_base_url links here
+    # Signs the session cookies; prefer ALPR_WEB_SESSION_SECRET. Empty: a random secret per
+    # process, so sessions end when the server restarts.
+    session_secret: str = ""
+    session_minutes: int = 120  # a session ends this long after login, whatever is done in it
+    secure_cookies: bool = False  # True behind the TLS proxy: the browser sends them on HTTPS only
+
+    def __post_init__(self) -> None:
+        if self.host not in LOOPBACK_HOSTS:
+            raise ConfigError(f"web.host={self.host!r}; valid values: {list(LOOPBACK_HOSTS)}")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"web.port={self.port} must be 1..65535")
+        _positive("web.session_minutes", self.session_minutes)
+        if self.session_secret and len(self.session_secret) < 32:
+            raise ConfigError("web.session_secret must be at least 32 characters (or empty)")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = PROJECT_ROOT / "var"
@@ -241,6 +268,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
+    web: WebSettings = field(default_factory=WebSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
@@ -282,6 +310,8 @@ class Settings:
         """The settings as a nested dict with secrets masked, for ``alpr config``."""
         out = _as_dict(self)
         out["s3"]["secret_access_key"] = "****"
+        if out["web"]["session_secret"]:
+            out["web"]["session_secret"] = "****"
         if out["alerts"]["webhook_secret"]:
             out["alerts"]["webhook_secret"] = "****"
         # webhook URLs often carry their token in the path (Slack, Teams): show the host only
