@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,26 @@ PG_ADMIN_URL = os.environ.get(
     "ALPR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# The one reference time of every date-sensitive test: the "now" that ingestion judges capture
+# times against. Fixed, so no test depends on the calendar; ALPR_TEST_SHIFT_DAYS moves it (and
+# every capture day derived from it), which proves that nothing reads the wall clock instead
+# (`make test` runs the date-sensitive tests once more a year ahead).
+REFERENCE_TIME = datetime(2026, 3, 11, 12, tzinfo=UTC) + timedelta(
+    days=int(os.environ.get("ALPR_TEST_SHIFT_DAYS", "0"))
+)
+
+
+@pytest.fixture(scope="session")
+def as_of() -> datetime:
+    """The reference time ("now") of date-sensitive tests."""
+    return REFERENCE_TIME
+
+
+@pytest.fixture(scope="session")
+def capture_day(as_of: datetime) -> date:
+    """A capture date one day before the reference time: a live, plausible drop."""
+    return (as_of - timedelta(days=1)).date()
 
 
 def _free_port_block() -> int:

@@ -27,6 +27,7 @@ class SampleDrop:
     good: list[str] = field(default_factory=list)
     bad: dict[str, QuarantineReason] = field(default_factory=dict)
     plates: dict[str, list[str]] = field(default_factory=dict)  # key -> plate texts in the image
+    sidecars: dict[str, dict[str, object]] = field(default_factory=dict)  # key -> sidecar uploaded
 
 
 def capture_key(camera: str, captured_at: datetime, seq: int, ext: str = "jpg") -> str:
@@ -83,6 +84,7 @@ def seed_sample_drop(
         client.put_object(Bucket=bucket, Key=key, Body=jpeg_bytes(image), ContentType="image/jpeg")
         drop.good.append(key)
         drop.plates[key] = plates
+        drop.sidecars[key] = sidecar
         if progress:
             progress(1)
     if with_bad:

@@ -115,7 +115,7 @@ def upgrade_catalog(url: str) -> None:
     try:
         with engine_for(url).begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")  # every branch: domains add revisions of their own
     except sa.exc.OperationalError as exc:
         raise StorageError(f"catalog database at {_safe(url)} is unreachable: {exc.orig}") from exc
 

@@ -2,48 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from assets.ingest.assets import camera_objects, images
+from assets.ingest.assets import RegistrationConfig, camera_objects, images
 from assets.ingest.sensors import camera_drop_sensor
 from assets.resources import AlprSettings
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.storage.tables import scan_table
 
-DAY = date(2026, 3, 10)
+
+def _registration(as_of: datetime) -> dg.RunConfig:
+    return dg.RunConfig({"ingest__camera_objects": RegistrationConfig(as_of=as_of.isoformat())})
 
 
-def test_assets_materialise_with_metadata(settings: Settings, alpr_config: Path) -> None:
-    drop = seed_sample_drop(settings, DAY, n_images=3, size=(160, 120))
+def test_assets_materialise_with_metadata(
+    settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
+) -> None:
+    drop = seed_sample_drop(settings, capture_day, n_images=3, size=(160, 120))
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
     with dg.instance_for_test() as instance:
-        ledger = dg.materialize([camera_objects], resources=resources, instance=instance)
+        ledger = dg.materialize(
+            [camera_objects],
+            resources=resources,
+            instance=instance,
+            run_config=_registration(as_of),
+        )
         assert ledger.success
         meta = ledger.asset_materializations_for_node("ingest__camera_objects")[0].metadata
         assert meta["ingested"].value == 3
         assert meta["quarantined"].value == len(drop.bad)
-        assert meta["partitions_to_write"].value == [DAY.isoformat()]
+        assert meta["partitions_to_write"].value == [capture_day.isoformat()]
 
         result = dg.materialize(
-            [images], resources=resources, instance=instance, partition_key=DAY.isoformat()
+            [images], resources=resources, instance=instance, partition_key=capture_day.isoformat()
         )
         assert result.success
         materialization = result.asset_materializations_for_node("ingest__images")[0]
-        assert materialization.partition == DAY.isoformat()
+        assert materialization.partition == capture_day.isoformat()
         assert materialization.metadata["dagster/row_count"].value == 3
-    table = scan_table(settings, "images", DAY).collect()
+    table = scan_table(settings, "images", capture_day).collect()
     assert table.height == 3 and table.get_column("run_id").n_unique() == 1
     assert table.get_column("run_id").item(0) == ledger.run_id
     assert table.filter(pl.col("camera_id").is_null()).is_empty()
 
 
 def test_sensor_requests_registration_then_stale_partitions(
-    settings: Settings, alpr_config: Path
+    settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
 ) -> None:
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
     with dg.instance_for_test() as instance:
@@ -51,12 +60,17 @@ def test_sensor_requests_registration_then_stale_partitions(
         idle = camera_drop_sensor(context)
         assert isinstance(idle, dg.SensorResult) and not idle.run_requests
 
-        seed_sample_drop(settings, DAY, n_images=2, size=(160, 120), with_bad=False)
+        seed_sample_drop(settings, capture_day, n_images=2, size=(160, 120), with_bad=False)
         first = camera_drop_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert [r.job_name for r in first.run_requests] == ["ingest_job"]
 
-        dg.materialize([camera_objects], resources=resources, instance=instance)
+        dg.materialize(
+            [camera_objects],
+            resources=resources,
+            instance=instance,
+            run_config=_registration(as_of),
+        )
         second = camera_drop_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert [(r.job_name, r.partition_key) for r in second.run_requests] == [
-            ("images_job", DAY.isoformat())
+            ("images_job", capture_day.isoformat())
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -15,19 +15,20 @@ from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.storage.tables import scan_table
 
-DAY = date(2026, 3, 10)
-
 
 def test_recognition_materialises_tables_with_metadata(
-    settings: Settings, alpr_config: Path
+    settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
 ) -> None:
-    seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
-    ingest.ingest_drops(settings, "ingest", datetime.now(UTC))
+    seed_sample_drop(settings, capture_day, n_images=2, with_bad=False)
+    ingest.ingest_drops(settings, "ingest", as_of)
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
 
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [recognition_tables], resources=resources, instance=instance, partition_key=str(DAY)
+            [recognition_tables],
+            resources=resources,
+            instance=instance,
+            partition_key=str(capture_day),
         )
         assert result.success
         reads = result.asset_materializations_for_node("recognition_tables")
@@ -40,20 +41,22 @@ def test_recognition_materialises_tables_with_metadata(
         assert by_key["recognition/reads"]["dagster/row_count"].value >= 1
         assert len(by_key["recognition/reads"]["detector_sha256"].value) == 64
         assert by_key["recognition/recognition_errors"]["dagster/row_count"].value == 0
-    table = scan_table(settings, "reads", DAY).collect()
+    table = scan_table(settings, "reads", capture_day).collect()
     assert table.get_column("run_id").unique().to_list() == [result.run_id]
 
 
 def test_images_partition_triggers_recognition_of_that_date(
-    settings: Settings, alpr_config: Path
+    settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
 ) -> None:
     from assets.ingest.assets import images
 
-    seed_sample_drop(settings, DAY, n_images=1, size=(160, 120), with_bad=False)
-    ingest.register_drops(settings, "ingest", datetime.now(UTC))
+    seed_sample_drop(settings, capture_day, n_images=1, size=(160, 120), with_bad=False)
+    ingest.register_drops(settings, "ingest", as_of)
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
     with dg.instance_for_test() as instance:
-        dg.materialize([images], resources=resources, instance=instance, partition_key=str(DAY))
+        dg.materialize(
+            [images], resources=resources, instance=instance, partition_key=str(capture_day)
+        )
         context = dg.build_sensor_context(instance=instance)
         requests = list(images_updated_sensor(context) or [])
-    assert [r.partition_key for r in requests if isinstance(r, dg.RunRequest)] == [str(DAY)]
+    assert [r.partition_key for r in requests if isinstance(r, dg.RunRequest)] == [str(capture_day)]

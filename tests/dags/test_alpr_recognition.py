@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pipelines import ingest
@@ -10,18 +10,18 @@ from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.storage.tables import scan_table
 
-DAY = date(2026, 3, 10)
-
 
 def test_manual_run_recognises_the_given_date(
-    dag_bag: Any, settings: Settings, alpr_environ: None
+    dag_bag: Any, settings: Settings, alpr_environ: None, as_of: datetime, capture_day: date
 ) -> None:
-    seed_sample_drop(settings, DAY, n_images=2, with_bad=False)
-    ingest.ingest_drops(settings, "ingest", datetime.now(UTC))
+    seed_sample_drop(settings, capture_day, n_images=2, with_bad=False)
+    ingest.ingest_drops(settings, "ingest", as_of)
 
-    dag_run = dag_bag.dags["alpr_recognition"].test(run_conf={"capture_date": DAY.isoformat()})
+    dag_run = dag_bag.dags["alpr_recognition"].test(
+        run_conf={"capture_date": capture_day.isoformat()}
+    )
 
     assert dag_run.state == "success"
-    reads = scan_table(settings, "reads", DAY).collect()
+    reads = scan_table(settings, "reads", capture_day).collect()
     assert not reads.is_empty()
     assert reads.get_column("run_id").unique().to_list() == [dag_run.run_id]
