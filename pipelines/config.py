@@ -8,8 +8,10 @@ file named by ``ALPR_CONFIG`` (default ``./alpr.toml`` when it exists).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,6 +24,8 @@ __all__ = [
     "AlertSettings",
     "AuthSettings",
     "CatalogSettings",
+    "HotlistSettings",
+    "HotlistSource",
     "IngestSettings",
     "PolicySettings",
     "RecognitionSettings",
@@ -234,6 +238,80 @@ class AlertSettings:
             )
 
 
+HOTLIST_FORMATS = ("ncic", "ccic", "csv")
+MATCH_STRATEGIES = ("exact", "lenient")
+
+
+@dataclass(frozen=True)
+class HotlistSource:
+    """One hotlist feed: ``[[hotlists.sources]]`` in TOML (or JSON in ``ALPR_HOTLISTS_SOURCES``)."""
+
+    name: str  # the list name entries carry (list_name)
+    format: str  # ncic | ccic | csv
+    # s3://bucket/prefix (newest object under the prefix), https://host/path, or a local path
+    location: str = ""
+    priority: int = 0  # higher first when a read hits several lists
+    match_strategy: str = "exact"  # exact | lenient (look-alike characters, one more edit)
+    list_codes: tuple[str, ...] = ()  # codes (NCIC) or types (CCIC, CSV) subscribed; empty: all
+
+    def __post_init__(self) -> None:
+        key = f"hotlists.sources[{self.name!r}]"
+        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(
+                f"hotlists.sources name={self.name!r} must be letters, digits, '-' and '_'"
+            )
+        if self.format not in HOTLIST_FORMATS:
+            raise ConfigError(
+                f"{key}.format={self.format!r}; valid values: {list(HOTLIST_FORMATS)}"
+            )
+        if self.match_strategy not in MATCH_STRATEGIES:
+            raise ConfigError(
+                f"{key}.match_strategy={self.match_strategy!r}; "
+                f"valid values: {list(MATCH_STRATEGIES)}"
+            )
+        if self.location.startswith("http://"):
+            raise ConfigError(f"{key}.location must be https://, s3://bucket/prefix or a path")
+        if self.location.startswith("s3://") and not self.location[5:].split("/", 1)[0]:
+            raise ConfigError(f"{key}.location={self.location!r} names no bucket")
+
+
+@dataclass(frozen=True)
+class HotlistSettings:
+    """Hotlist sources and the checks every refresh passes (PP-9126 B.4)."""
+
+    sources: tuple[HotlistSource, ...] = ()
+    max_age_hours: float = 24.0  # an active list older than this is stale (B.4: at least daily)
+    max_shrink_fraction: float = 0.5  # a list losing more than this is refused unless forced
+    local_max_days: int = 100  # agency-local entries expire at most this long after entry
+    min_plate_length: int = 2  # shorter plates are junk: skipped and counted
+    junk_plates: tuple[str, ...] = ("00",)  # normalised plates skipped and counted as junk
+    keep_versions: int = 7  # versions whose entries stay in the catalog (the active one always)
+    fetch_timeout_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_age_hours <= 0:
+            raise ConfigError(f"hotlists.max_age_hours={self.max_age_hours} must be positive")
+        if not 0.0 < self.max_shrink_fraction <= 1.0:
+            raise ConfigError(
+                f"hotlists.max_shrink_fraction={self.max_shrink_fraction} must be in (0, 1]"
+            )
+        for name in ("local_max_days", "min_plate_length", "keep_versions"):
+            _positive(f"hotlists.{name}", getattr(self, name))
+        if self.fetch_timeout_seconds <= 0:
+            raise ConfigError("hotlists.fetch_timeout_seconds must be positive")
+        names = [s.name for s in self.sources]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"hotlists.sources: names {twice} appear more than once")
+        missing = [s.name for s in self.sources if not s.location]
+        if missing:
+            raise ConfigError(f"hotlists.sources {missing}: location is required")
+
+    def source(self, name: str) -> HotlistSource | None:
+        """The configured source of that name, if any."""
+        return next((s for s in self.sources if s.name == name), None)
+
+
 # Loopback only: the review page is reached through the department's TLS proxy, never directly.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -271,6 +349,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    hotlists: HotlistSettings = field(default_factory=HotlistSettings)
 
     @property
     def catalog_url(self) -> str:
@@ -296,6 +375,8 @@ class Settings:
             if isinstance(value, dict):
                 for name, inner in value.items():
                     walk(f"{prefix}_{name}" if prefix else name, inner)
+            elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+                env["ALPR_" + prefix.upper()] = json.dumps(value)  # e.g. hotlists.sources
             elif isinstance(value, list):
                 env["ALPR_" + prefix.upper()] = ",".join(map(str, value))
             elif isinstance(value, bool):
@@ -335,7 +416,7 @@ def _as_dict(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     if isinstance(obj, tuple):
-        return list(obj)
+        return [_as_dict(item) for item in obj]
     return obj
 
 
@@ -368,6 +449,14 @@ def _coerce(key: str, raw: Any, annotation: Any) -> Any:
     raise ConfigError(f"{key}: unsupported type {annotation}")
 
 
+def _dataclass_items(annotation: Any) -> type | None:
+    """``X`` when ``annotation`` is ``tuple[X, ...]`` with ``X`` a dataclass, else None."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is tuple and args and dataclasses.is_dataclass(args[0]):
+        return args[0]  # type: ignore[return-value]
+    return None
+
+
 def _build(cls: type, key_prefix: str, toml: Mapping[str, Any], env: Mapping[str, str]) -> Any:
     hints = get_type_hints(cls)
     known = {f.name for f in fields(cls)}
@@ -388,6 +477,18 @@ def _build(cls: type, key_prefix: str, toml: Mapping[str, Any], env: Mapping[str
             values[f.name] = _build(annotation, f"{key}.", section, env)
             continue
         env_name = "ALPR_" + key.replace(".", "_").upper()
+        item_type = _dataclass_items(annotation)
+        if item_type is not None:  # a tuple of tables: [[hotlists.sources]], or JSON in env
+            try:
+                raw = json.loads(env[env_name]) if env.get(env_name) else toml.get(f.name, [])
+            except json.JSONDecodeError:
+                raise ConfigError(f"{env_name} must be a JSON list of objects") from None
+            if not isinstance(raw, list) or not all(isinstance(i, Mapping) for i in raw):
+                raise ConfigError(f"{key} must be a list of tables ([[{key}]] in TOML)")
+            values[f.name] = tuple(
+                _build(item_type, f"{key}[{i}].", item, {}) for i, item in enumerate(raw)
+            )
+            continue
         if env_name in env:
             values[f.name] = _coerce(env_name, env[env_name], annotation)
         elif f.name in toml:
