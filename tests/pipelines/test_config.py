@@ -87,3 +87,19 @@ def test_as_env_round_trips(tmp_path: Path) -> None:
         }
     ).replace(data_dir=tmp_path, s3={"drops_bucket": "other-drops"})
     assert load_settings(env=settings.as_env()) == settings
+
+
+# --- policy.retention_days at its edges (PP-9126 C.4.a: at most one year; issue 12) ---
+
+
+@pytest.mark.parametrize("days", [1, 365])
+def test_retention_days_within_one_year_are_accepted(days: int) -> None:
+    assert (
+        load_settings(env={"ALPR_POLICY_RETENTION_DAYS": str(days)}).policy.retention_days == days
+    )
+
+
+@pytest.mark.parametrize("days", [366, 0, -1])
+def test_retention_days_outside_one_year_are_refused_naming_the_key(days: int) -> None:
+    with pytest.raises(ConfigError, match=f"policy.retention_days={days} "):
+        load_settings(env={"ALPR_POLICY_RETENTION_DAYS": str(days)})

@@ -271,3 +271,28 @@ def test_not_an_image_is_still_refused_after_ultralytics_patched_pil() -> None:
     with pytest.raises(Quarantined) as exc:
         inspect_image(b"plain text, not a picture" * 8, SETTINGS)
     assert exc.value.reason is QuarantineReason.NOT_AN_IMAGE
+
+
+# --- edges of the time window (issue 12): exactly at a limit is inside, one second past is out ---
+
+
+@pytest.mark.parametrize("tolerance", [0, 300, 3600])
+def test_clock_skew_edge_is_accepted_and_a_second_past_it_refused(tolerance: int) -> None:
+    settings = IngestSettings(future_tolerance_seconds=tolerance)
+    edge = AS_OF + timedelta(seconds=tolerance)
+    assert resolve_capture(KeyFacts("cam-1", edge), None, None, settings, AS_OF) == (edge, "key")
+    past = edge + timedelta(seconds=1)
+    with pytest.raises(Quarantined) as exc:
+        resolve_capture(KeyFacts("cam-1", past), None, None, settings, AS_OF)
+    assert exc.value.reason is QuarantineReason.FUTURE_CAPTURE_TIME
+
+
+@pytest.mark.parametrize("max_age_days", [1, 400])
+def test_max_age_edge_is_accepted_and_a_second_older_refused(max_age_days: int) -> None:
+    settings = IngestSettings(max_age_days=max_age_days)
+    edge = AS_OF - timedelta(days=max_age_days)
+    assert resolve_capture(KeyFacts("cam-1", edge), None, None, settings, AS_OF) == (edge, "key")
+    older = edge - timedelta(seconds=1)
+    with pytest.raises(Quarantined) as exc:
+        resolve_capture(KeyFacts("cam-1", older), None, None, settings, AS_OF)
+    assert exc.value.reason is QuarantineReason.IMPLAUSIBLY_OLD
