@@ -1,0 +1,217 @@
+"""Reads against hotlist entries, as polars joins: exact on the match key, lenient on look-alikes.
+
+Rules (issue 8, policy C.1-C.3: a hit is one element of reasonable suspicion, never more):
+
+* Exact: the read's match key (``plates.match_key_expr``: O/0 and I/1 folded) equals the entry's
+  and the states agree. Every list gets exact hits.
+* States agree when they are equal (case-insensitive), when the read has no state (it then
+  matches entries of every state and is flagged ``state_not_read``: check it), or when the entry
+  has none (the list did not say, so a plate-only match is all it supports; ``entry_state`` is
+  null in the match, which the reviewer sees).
+* Lenient, only for entries of lists with ``match_strategy == "lenient"``: after folding the
+  look-alike classes (``_keys.LOOKALIKE_CLASSES``), the read's text or one of its alternative
+  candidates is within one edit (substitution, insertion, deletion) of the entry's plate. The
+  same state rule applies. An exact hit of a read on an entry wins over a lenient one.
+* ``seen_before_listed``: the read was captured before the entry first appeared on its list.
+
+Lenient matching is a SymSpell join: the distinct folded texts and the folded entry plates each
+expand to their one-deletion neighbourhoods, equal keys join, and the deletion positions prove
+the distance (``_keys.within_one_edit``). Only distinct texts are expanded, and only the columns
+the join needs, so memory follows the number of distinct texts, not of reads times columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.matching._keys import deletion_neighbourhood, lookalike_key_expr, within_one_edit
+from pipelines.matching.schema import MATCHES_SCHEMA
+from pipelines.recognition.partition import READS_SCHEMA
+from pipelines.recognition.plates import match_key_expr
+
+__all__ = ["lookup", "match_reads", "retro_match"]
+
+_READ_COLUMNS = (
+    "read_id",
+    "detection_id",
+    "image_id",
+    "camera_id",
+    "captured_at",
+    "capture_date",
+    "plate_text",
+    "confidence",
+)
+_ENTRY_COLUMNS = (
+    "entry_id",
+    "list_name",
+    "version",
+    "plate",
+    "state",
+    "match_key",
+    "list_code",
+    "first_listed_at",
+)
+_LOOKUP_SCHEMA = pl.Schema(
+    {
+        "list": pl.String,
+        "plate": pl.String,
+        "state": pl.String,
+        "match": pl.String,
+        "list_code": pl.String,
+        "entry_id": pl.String,
+    }
+)
+
+
+def match_reads(reads: pl.LazyFrame, entries: pl.LazyFrame) -> pl.LazyFrame:
+    """Every (read, entry) hit, one row each, with ``MATCHES_SCHEMA``.
+
+    ``reads`` have ``READS_SCHEMA`` (``pipelines.recognition.partition``), ``entries``
+    ``ENTRIES_SCHEMA`` (``pipelines.hotlists.schema``); only the columns named there are used.
+    Rows come sorted by capture time, read and entry.
+    """
+    read_side = reads.select(*_READ_COLUMNS, _state=pl.col("jurisdiction").str.to_uppercase())
+    entry_side = entries.select(*_ENTRY_COLUMNS, _entry_state=pl.col("state").str.to_uppercase())
+    lenient_entries = entries.filter(pl.col("match_strategy") == "lenient").select(
+        "entry_id", "match_key"
+    )
+
+    exact = _exact_hits(read_side, entry_side)
+    lenient = (
+        _lenient_pairs(reads, lenient_entries)
+        .join(exact.select("read_id", "entry_id"), on=["read_id", "entry_id"], how="anti")
+        .join(read_side, on="read_id")
+        .join(entry_side, on="entry_id")
+        .filter(_states_agree())
+        .with_columns(match_kind=pl.lit("lenient"))
+    )
+    return _as_matches(pl.concat([exact, lenient], how="diagonal_relaxed"))
+
+
+def retro_match(reads: pl.LazyFrame, new_entries: pl.LazyFrame) -> pl.LazyFrame:
+    """The hits of entries a refresh added on reads already stored: :func:`match_reads` with the
+    new entries only. The caller passes the reads still within retention (policy C.4); hits on a
+    vehicle captured before its entry existed come flagged ``seen_before_listed``."""
+    return match_reads(reads, new_entries)
+
+
+def lookup(text: str, state: str | None, entries: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    """The entries a read of ``text`` (in ``state``, or of unknown state) would hit: columns
+    ``list``, ``plate``, ``state``, ``match`` ("exact" or "lenient"), ``list_code``, ``entry_id``.
+
+    A person asking sees the look-alike hits of every list, whatever the list's own strategy, so
+    every entry is matched as if its list were lenient. Exact hits first, then by list and plate.
+    """
+    read = pl.DataFrame({name: [None] for name in READS_SCHEMA}, schema=READS_SCHEMA).with_columns(
+        read_id=pl.lit("lookup"),
+        plate_text=pl.lit(text, pl.String),
+        jurisdiction=pl.lit(state, pl.String),
+    )
+    every_list_lenient = entries.lazy().with_columns(match_strategy=pl.lit("lenient"))
+    hits = match_reads(read.lazy(), every_list_lenient).select(
+        list="list_name",
+        plate="entry_plate",
+        state="entry_state",
+        match="match_kind",
+        list_code="list_code",
+        entry_id="entry_id",
+    )
+    order = pl.col("match").replace_strict({"exact": 0, "lenient": 1}, return_dtype=pl.Int8)
+    return (
+        hits.sort(order, "list", "plate", "state", nulls_last=True)
+        .collect()
+        .cast(
+            dict(_LOOKUP_SCHEMA)  # type: ignore[arg-type]
+        )
+    )
+
+
+def _states_agree() -> pl.Expr:
+    read, entry = pl.col("_state"), pl.col("_entry_state")
+    return read.is_null() | entry.is_null() | (read == entry)
+
+
+def _exact_hits(read_side: pl.LazyFrame, entry_side: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        read_side.with_columns(_key=match_key_expr("plate_text"))
+        .filter(pl.col("_key") != "")
+        .join(entry_side, left_on="_key", right_on="match_key")
+        .filter(_states_agree())
+        .with_columns(matched_text=pl.col("plate_text"), match_kind=pl.lit("exact"))
+    )
+
+
+def _read_texts(reads: pl.LazyFrame) -> pl.LazyFrame:
+    """(read_id, text, rank, score, fold): the read's own text (rank 0) and each alternative
+    candidate (rank 1), with the look-alike fold they join on."""
+    own = reads.select(
+        "read_id",
+        _text=pl.col("plate_text"),
+        _rank=pl.lit(0, pl.Int8),
+        _score=pl.col("confidence").cast(pl.Float32),
+    )
+    candidates = (
+        reads.select("read_id", "candidates")
+        .explode("candidates")
+        .select(
+            "read_id",
+            _text=pl.col("candidates").struct.field("text"),
+            _rank=pl.lit(1, pl.Int8),
+            _score=pl.col("candidates").struct.field("score").cast(pl.Float32),
+        )
+    )
+    return (
+        pl.concat([own, candidates])
+        .with_columns(_fold=lookalike_key_expr("_text"))
+        .filter(pl.col("_fold").is_not_null() & (pl.col("_fold") != ""))
+    )
+
+
+def _lenient_pairs(reads: pl.LazyFrame, lenient_entries: pl.LazyFrame) -> pl.LazyFrame:
+    """(read_id, entry_id, matched_text) for texts within one edit of a lenient entry after the
+    look-alike fold; of several texts of one read hitting one entry, the read's own text wins,
+    then the best-scored candidate."""
+    texts = _read_texts(reads)
+    folds = texts.select("_fold").unique()
+    entry_folds = lenient_entries.select(
+        "entry_id", _efold=lookalike_key_expr("match_key", is_match_key=True)
+    )
+    entry_keys = deletion_neighbourhood(entry_folds, "_efold").select(
+        "entry_id", "_nkey", _epos="_pos"
+    )
+    fold_pairs = (
+        deletion_neighbourhood(folds, "_fold")
+        .join(entry_keys, on="_nkey")
+        .filter(within_one_edit("_pos", "_epos"))
+        .select("_fold", "entry_id")
+        .unique()
+    )
+    return (
+        texts.join(fold_pairs, on="_fold")
+        .group_by("read_id", "entry_id")
+        .agg(
+            matched_text=pl.col("_text")
+            .sort_by("_rank", "_score", descending=[False, True], nulls_last=True)
+            .first()
+        )
+    )
+
+
+def _as_matches(hits: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        hits.select(
+            *_READ_COLUMNS,
+            "matched_text",
+            "entry_id",
+            "list_name",
+            list_version="version",
+            entry_plate="plate",
+            entry_state="state",
+            list_code="list_code",
+            match_kind="match_kind",
+            state_not_read=pl.col("_state").is_null(),
+            seen_before_listed=(pl.col("captured_at") < pl.col("first_listed_at")).fill_null(False),
+        )
+        .cast(dict(MATCHES_SCHEMA))  # type: ignore[arg-type]
+        .sort("captured_at", "read_id", "list_name", "entry_id", nulls_last=True)
+    )
