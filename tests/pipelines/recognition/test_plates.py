@@ -71,12 +71,52 @@ def test_polars_expressions_match_the_python_functions(texts: list[str]) -> None
 
 
 def test_hotlist_join_on_match_key_meets_reads() -> None:
-    hotlist = pl.DataFrame({"entry": ["0IT-643", "abc 1234", "XYZ999"]})
-    reads = pl.DataFrame({"text": ["OIT643", "ABC1234", "XYZ998"]})
+    # Each fold in each direction (a read's O meets an entry's 0, an entry's I a read's 1, ...),
+    # and look-alikes the key must not fold (D, Q, B, 8, S, Z) kept apart.
+    pairs = [
+        ("0IT-643", "OIT643"),  # O/0, read side
+        ("OKC 123", "0KC123"),  # O/0, entry side
+        ("AB1-234", "ABI234"),  # I/1, read side
+        ("IXL 555", "1XL555"),  # I/1, entry side
+        ("abc 1234", "ABC1234"),  # no fold needed
+    ]
+    apart = [
+        ("D0G123", "00G123"),  # D/0
+        ("Q11X22", "011X22"),  # Q/0
+        ("B8K421", "88K421"),  # B/8
+        ("S5Z222", "55Z222"),  # S/5
+        ("Z2A100", "22A100"),  # Z/2
+    ]
+    hotlist = pl.DataFrame({"entry": [e for e, _ in pairs + apart]})
+    reads = pl.DataFrame({"text": [r for _, r in pairs + apart] + ["XYZ998"]})
     hits = reads.with_columns(key=match_key_expr("text")).join(
         hotlist.with_columns(key=match_key_expr("entry")), on="key"
     )
-    assert sorted(hits["text"].to_list()) == ["ABC1234", "OIT643"]
+    assert sorted(hits.select("entry", "text").rows()) == sorted(pairs)
+
+
+# Every fold the match key must make, written out (PP-9126 matching: O/0 and I/1 only), and the
+# look-alikes it must keep: a hotlist hit on D for 0 or B for 8 would be a wrong stop.
+EXPECTED_FOLDS = {"O": "0", "I": "1"}
+NOT_FOLDED = "DQB8S5Z2G6UV01"
+
+
+def test_match_folds_are_exactly_o_zero_and_i_one() -> None:
+    assert dict(MATCH_FOLDS) == EXPECTED_FOLDS
+
+
+@pytest.mark.parametrize(("char", "key"), sorted(EXPECTED_FOLDS.items()))
+def test_match_key_folds_these_pairs(char: str, key: str) -> None:
+    assert match_key(f"A{char}{char.lower()}9") == f"A{key}{key}9"
+    frame = pl.DataFrame({"plate": [f"A{char}9"]})
+    assert frame.select(match_key_expr("plate")).item() == f"A{key}9"
+
+
+@pytest.mark.parametrize("char", list(NOT_FOLDED))
+def test_match_key_keeps_other_look_alikes(char: str) -> None:
+    assert match_key(f"A{char}9") == f"A{char}9"
+    frame = pl.DataFrame({"plate": [f"A{char}9"]})
+    assert frame.select(match_key_expr("plate")).item() == f"A{char}9"
 
 
 @given(messy_text)
@@ -84,7 +124,7 @@ def test_match_key_folds_and_is_idempotent(text: str) -> None:
     key = match_key(text)
     assert match_key(key) == key
     assert key == match_key(normalise_plate(text))
-    assert not set(key) & set(MATCH_FOLDS)
+    assert not set(key) & {"O", "I"}  # written out: see EXPECTED_FOLDS
     assert set(key) <= set(PLATE_ALPHABET)
 
 
