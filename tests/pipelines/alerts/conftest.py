@@ -1,0 +1,28 @@
+"""A migrated PostgreSQL catalog of the test's own, with cheap argon2 cost (the hashes are still
+argon2id; one test checks the production cost)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipelines.config import Settings, load_settings
+from pipelines.storage.catalog import engine_for, upgrade_catalog
+
+FAST_AUTH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
+
+
+@pytest.fixture
+def catalog_settings(pg_url: str, tmp_path: Path) -> Settings:
+    settings = load_settings(env={}).replace(
+        data_dir=tmp_path / "var", catalog={"url": pg_url}, auth=FAST_AUTH
+    )
+    upgrade_catalog(settings.catalog_url)
+    return settings
+
+
+@pytest.fixture
+def engine(catalog_settings: Settings) -> sa.Engine:
+    return engine_for(catalog_settings.catalog_url)
