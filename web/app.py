@@ -117,6 +117,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/alerts", status_code=303)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)  # none, and no 404 in every browser console
+
     @app.get("/login")
     def login_form(request: Request) -> Response:
         if isinstance(request.session.get("user"), str):

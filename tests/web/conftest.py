@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
-
-import polars as pl
 
 from pipelines.alerts import AlertService
 from pipelines.audit.users import Role, add_user
@@ -100,7 +99,8 @@ def live_server(app: FastAPI) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False)
+        # log_config None: the loggers keep the test's handlers (the browser test reads them)
+        uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
