@@ -12,6 +12,7 @@ import json
 import os
 import tomllib
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "HotlistSettings",
     "HotlistSource",
     "IngestSettings",
+    "MatchingSettings",
     "PolicySettings",
     "RecognitionSettings",
     "S3Settings",
@@ -287,6 +289,9 @@ class HotlistSettings:
     junk_plates: tuple[str, ...] = ("00",)  # normalised plates skipped and counted as junk
     keep_versions: int = 7  # versions whose entries stay in the catalog (the active one always)
     fetch_timeout_seconds: float = 60.0
+    # The daily refresh of every source, before the morning shift, in the agency's local time
+    refresh_cron: str = "30 5 * * *"
+    refresh_timezone: str = "America/Denver"
 
     def __post_init__(self) -> None:
         if self.max_age_hours <= 0:
@@ -299,6 +304,12 @@ class HotlistSettings:
             _positive(f"hotlists.{name}", getattr(self, name))
         if self.fetch_timeout_seconds <= 0:
             raise ConfigError("hotlists.fetch_timeout_seconds must be positive")
+        if len(self.refresh_cron.split()) != 5:
+            raise ConfigError(
+                f"hotlists.refresh_cron={self.refresh_cron!r} must be a cron expression of 5 "
+                "fields (minute hour day month weekday), e.g. '30 5 * * *'"
+            )
+        _check_timezone("hotlists.refresh_timezone", self.refresh_timezone)
         names = [s.name for s in self.sources]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -310,6 +321,19 @@ class HotlistSettings:
     def source(self, name: str) -> HotlistSource | None:
         """The configured source of that name, if any."""
         return next((s for s in self.sources if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    """Checks on the matching of reads against the hotlists."""
+
+    volume_baseline_days: int = 7  # a day's match count is compared with the mean of these days
+    volume_factor: float = 3.0  # more than factor x the baseline, or under baseline / factor: warn
+
+    def __post_init__(self) -> None:
+        _positive("matching.volume_baseline_days", self.volume_baseline_days)
+        if self.volume_factor <= 1.0:
+            raise ConfigError(f"matching.volume_factor={self.volume_factor} must be above 1")
 
 
 # Loopback only: the review page is reached through the department's TLS proxy, never directly.
@@ -350,6 +374,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     hotlists: HotlistSettings = field(default_factory=HotlistSettings)
+    matching: MatchingSettings = field(default_factory=MatchingSettings)
 
     @property
     def catalog_url(self) -> str:
@@ -403,6 +428,16 @@ class Settings:
             scheme, _, rest = out["catalog"]["url"].partition("://")
             out["catalog"]["url"] = f"{scheme}://****@{rest.rpartition('@')[2]}"
         return out
+
+
+def _check_timezone(key: str, name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{key}={name!r} is not a time zone; valid values: IANA names such as "
+            "'America/Denver' or 'UTC'"
+        ) from None
 
 
 def _positive(key: str, value: int) -> None:
