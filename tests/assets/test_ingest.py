@@ -25,7 +25,8 @@ def test_assets_materialise_with_metadata(
 ) -> None:
     drop = seed_sample_drop(settings, capture_day, n_images=3, size=(160, 120))
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
-    with dg.instance_for_test() as instance:
+    # Daily partitions end at "today": judged at the reference time, like everything else.
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         ledger = dg.materialize(
             [camera_objects],
             resources=resources,
@@ -55,7 +56,7 @@ def test_sensor_requests_registration_then_stale_partitions(
     settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
 ) -> None:
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         context = dg.build_sensor_context(instance=instance, resources=resources)
         idle = camera_drop_sensor(context)
         assert isinstance(idle, dg.SensorResult) and not idle.run_requests

@@ -23,7 +23,8 @@ def test_recognition_materialises_tables_with_metadata(
     ingest.ingest_drops(settings, "ingest", as_of)
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
 
-    with dg.instance_for_test() as instance:
+    # Daily partitions end at "today": judged at the reference time, like everything else.
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         result = dg.materialize(
             [recognition_tables],
             resources=resources,
@@ -53,7 +54,7 @@ def test_images_partition_triggers_recognition_of_that_date(
     seed_sample_drop(settings, capture_day, n_images=1, size=(160, 120), with_bad=False)
     ingest.register_drops(settings, "ingest", as_of)
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         dg.materialize(
             [images], resources=resources, instance=instance, partition_key=str(capture_day)
         )
