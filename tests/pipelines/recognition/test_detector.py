@@ -240,10 +240,16 @@ def test_prepare_ultralytics_is_offline(tmp_path: Path, monkeypatch: pytest.Monk
     assert SETTINGS["sync"] is False
 
 
-def test_detection_is_a_value() -> None:
-    d = Detection(box=(1.0, 2.0, 3.0, 4.0), score=0.5)
-    with pytest.raises(AttributeError):
-        d.score = 0.1  # type: ignore[misc]
+def test_detections_come_best_first_as_plain_numbers() -> None:
+    # Reads are ranked by their detection (rank 0 is the best plate of a frame), and boxes go to
+    # JSON and Delta as they are: best first, whatever order the model gave, in Python floats.
+    boxes = [(100, 100, 60, 20, 0.3), (300, 100, 60, 20, 0.9), (500, 100, 60, 20, 0.6)]
+    det = PlateDetector(_stub(boxes, []), "stub", Path("stub"), "0" * 64, 0.25, 640, 0.5)
+    (dets,) = det.detect([np.zeros((640, 640, 3), np.uint8)])
+    assert [round(d.score, 2) for d in dets] == [0.9, 0.6, 0.3]
+    assert [d.box[0] for d in dets] == [270.0, 470.0, 70.0]
+    assert all(type(v) is float for d in dets for v in (*d.box, d.score))
+    assert dets[0] == Detection(box=(270.0, 90.0, 330.0, 110.0), score=dets[0].score)
 
 
 # --- large frames: tiles ------------------------------------------------------------------------
