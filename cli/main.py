@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli.hotlists import hotlists
 from cli.serve import serve
 from pipelines import __version__
 from pipelines.config import Settings, load_settings
@@ -344,6 +345,7 @@ def train_detector_cmd(
 
 
 cli.add_command(serve)
+cli.add_command(hotlists)
 
 
 def main() -> None:
