@@ -25,7 +25,8 @@ demo: install
 # Debian's chromium for the review page's browser test, driven by Playwright from PyPI (which
 # never downloads a browser of its own here). Needs root the first time, as CI has.
 browser:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # The dated tests run again with their reference time a year ahead: nothing may read the calendar.
 test: install browser
