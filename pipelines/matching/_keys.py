@@ -6,14 +6,16 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from pipelines.recognition.plates import match_key, match_key_expr
+from pipelines.recognition.plates import PLATE_ALPHABET, match_key, match_key_expr
 
 __all__ = [
+    "FOLDED_ALPHABET",
     "LOOKALIKE_CLASSES",
+    "deleted_at",
     "deletion_neighbourhood",
+    "edit_ball",
     "lookalike_key",
     "lookalike_key_expr",
-    "within_one_edit",
 ]
 
 # Characters plate fonts and OCRs confuse, each class folded to its first member. A superset of
@@ -22,6 +24,8 @@ LOOKALIKE_CLASSES: tuple[str, ...] = ("0ODQ", "1IL", "2Z", "5S", "8B", "6G")
 
 _FOLD: Mapping[str, str] = {c: cls[0] for cls in LOOKALIKE_CLASSES for c in cls[1:]}
 _TABLE = str.maketrans(dict(_FOLD))
+# What a folded key can hold: the plate alphabet less the class members folded away (27 of 36).
+FOLDED_ALPHABET = "".join(sorted(set(PLATE_ALPHABET.translate(_TABLE))))
 
 
 def lookalike_key(text: str) -> str:
@@ -46,7 +50,7 @@ def deletion_neighbourhood(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     Two strings are within one edit iff some pair of their rows has equal ``_nkey`` and the
     positions say so: either side -1 (an insertion or deletion, or equality) or both the same
     position (a substitution there). Equal keys at different positions are a transposition or
-    worse, distance 2, and must be dropped by the caller (see ``within_one_edit``).
+    worse (``AB`` and ``BA`` share ``A``), so the join must also match the positions.
     """
     text = pl.col(column)
     pos = pl.col("_pos")
@@ -61,7 +65,35 @@ def deletion_neighbourhood(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     )
 
 
-def within_one_edit(left_pos: str, right_pos: str) -> pl.Expr:
-    """Whether a pair of neighbourhood rows with equal keys proves an edit distance of at most 1."""
-    left, right = pl.col(left_pos), pl.col(right_pos)
-    return (left < 0) | (right < 0) | (left == right)
+def deleted_at(column: str, position: int) -> pl.Expr:
+    """``column`` with the character at a fixed ``position`` deleted (null where it is shorter)."""
+    text = pl.col(column)
+    return (
+        pl.when(text.str.len_chars() > position)
+        .then(pl.concat_str(text.str.slice(0, position), text.str.slice(position + 1)))
+        .otherwise(None)
+    )
+
+
+def edit_ball(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """``frame`` with one row per distinct string within one edit of ``column`` over
+    ``FOLDED_ALPHABET``, in ``_bkey``: the string, each deletion, each substitution and each
+    insertion (about 55 per character). For a small set of entries, joining the reads' folds on
+    this needs no neighbourhood of the reads and no verification."""
+    text = pl.col(column)
+    pos = pl.col("_pos")
+    alphabet = pl.LazyFrame({"_char": list(FOLDED_ALPHABET)})
+    with_pos = frame.with_columns(_pos=pl.int_ranges(0, text.str.len_chars() + 1, dtype=pl.Int16))
+    with_pos = with_pos.explode("_pos")
+    head, tail = text.str.slice(0, pos), text.str.slice(pos + 1)
+    inserted = pl.concat_str(head, pl.col("_char"), text.str.slice(pos))
+    substituted = pl.concat_str(head, pl.col("_char"), tail)
+    edits = with_pos.join(alphabet, how="cross").select(
+        *frame.collect_schema().names(),
+        _bkey=pl.concat_list(inserted, pl.when(pos < text.str.len_chars()).then(substituted)),
+    )
+    deletions = with_pos.filter(pos < text.str.len_chars()).select(
+        *frame.collect_schema().names(), _bkey=pl.concat_list(pl.concat_str(head, tail))
+    )
+    itself = frame.with_columns(_bkey=pl.concat_list(text))
+    return pl.concat([itself, deletions, edits]).explode("_bkey").drop_nulls("_bkey").unique()

@@ -14,17 +14,24 @@ Rules (issue 8, policy C.1-C.3: a hit is one element of reasonable suspicion, ne
   same state rule applies. An exact hit of a read on an entry wins over a lenient one.
 * ``seen_before_listed``: the read was captured before the entry first appeared on its list.
 
-Lenient matching is a SymSpell join: the distinct folded texts and the folded entry plates each
-expand to their one-deletion neighbourhoods, equal keys join, and the deletion positions prove
-the distance (``_keys.within_one_edit``). Only distinct texts are expanded, and only the columns
-the join needs, so memory follows the number of distinct texts, not of reads times columns.
+Lenient matching joins the distinct folded texts of the reads against keys of the lenient
+entries, computed eagerly (the small side): for up to ``BALL_MAX_ENTRIES`` entries, every string
+within one edit of each entry (``_keys.edit_ball``), probed once per text; for more, SymSpell
+deletion neighbourhoods on both sides, joined position by position so that equal keys prove one
+edit. Only distinct texts and the columns the join needs are expanded, so memory follows the
+number of distinct texts, not reads times columns.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from pipelines.matching._keys import deletion_neighbourhood, lookalike_key_expr, within_one_edit
+from pipelines.matching._keys import (
+    deleted_at,
+    deletion_neighbourhood,
+    edit_ball,
+    lookalike_key_expr,
+)
 from pipelines.matching.schema import MATCHES_SCHEMA
 from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.recognition.plates import match_key_expr
@@ -68,17 +75,23 @@ def match_reads(reads: pl.LazyFrame, entries: pl.LazyFrame) -> pl.LazyFrame:
 
     ``reads`` have ``READS_SCHEMA`` (``pipelines.recognition.partition``), ``entries``
     ``ENTRIES_SCHEMA`` (``pipelines.hotlists.schema``); only the columns named there are used.
-    Rows come sorted by capture time, read and entry.
+    The lenient entries' keys are computed here, eagerly (they are the small side, and a plan
+    without lenient lists then skips the lenient join); the reads stay lazy. Rows come sorted by
+    capture time, read and entry.
     """
     read_side = reads.select(*_READ_COLUMNS, _state=pl.col("jurisdiction").str.to_uppercase())
     entry_side = entries.select(*_ENTRY_COLUMNS, _entry_state=pl.col("state").str.to_uppercase())
-    lenient_entries = entries.filter(pl.col("match_strategy") == "lenient").select(
-        "entry_id", "match_key"
-    )
-
     exact = _exact_hits(read_side, entry_side)
+    lenient_folds = (
+        entries.filter(pl.col("match_strategy") == "lenient")
+        .select("entry_id", _efold=lookalike_key_expr("match_key", is_match_key=True))
+        .filter(pl.col("_efold") != "")
+        .collect()
+    )
+    if lenient_folds.is_empty():
+        return _as_matches(exact)
     lenient = (
-        _lenient_pairs(reads, lenient_entries)
+        _lenient_pairs(reads, lenient_folds)
         .join(exact.select("read_id", "entry_id"), on=["read_id", "entry_id"], how="anti")
         .join(read_side, on="read_id")
         .join(entry_side, on="entry_id")
@@ -167,25 +180,23 @@ def _read_texts(reads: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _lenient_pairs(reads: pl.LazyFrame, lenient_entries: pl.LazyFrame) -> pl.LazyFrame:
+def _lenient_pairs(reads: pl.LazyFrame, entry_folds: pl.DataFrame) -> pl.LazyFrame:
     """(read_id, entry_id, matched_text) for texts within one edit of a lenient entry after the
     look-alike fold; of several texts of one read hitting one entry, the read's own text wins,
     then the best-scored candidate."""
     texts = _read_texts(reads)
-    folds = texts.select("_fold").unique()
-    entry_folds = lenient_entries.select(
-        "entry_id", _efold=lookalike_key_expr("match_key", is_match_key=True)
-    )
-    entry_keys = deletion_neighbourhood(entry_folds, "_efold").select(
-        "entry_id", "_nkey", _epos="_pos"
-    )
-    fold_pairs = (
-        deletion_neighbourhood(folds, "_fold")
-        .join(entry_keys, on="_nkey")
-        .filter(within_one_edit("_pos", "_epos"))
-        .select("_fold", "entry_id")
+    lengths = entry_folds["_efold"].str.len_chars()
+    shortest, longest = int(lengths.min()), int(lengths.max())  # type: ignore[arg-type]
+    # Only folds of a length one edit from some entry's can hit; each distinct fold once.
+    folds = (
+        texts.select("_fold")
+        .filter(pl.col("_fold").str.len_chars().is_between(shortest - 1, longest + 1))
         .unique()
     )
+    if entry_folds.height <= BALL_MAX_ENTRIES:
+        fold_pairs = _ball_pairs(folds, entry_folds)
+    else:
+        fold_pairs = _neighbourhood_pairs(folds, entry_folds, longest)
     return (
         texts.join(fold_pairs, on="_fold")
         .group_by("read_id", "entry_id")
@@ -195,6 +206,42 @@ def _lenient_pairs(reads: pl.LazyFrame, lenient_entries: pl.LazyFrame) -> pl.Laz
             .first()
         )
     )
+
+
+# Up to this many lenient entries, their whole one-edit balls (about 55 keys a character) are
+# the build side and each distinct read fold is probed once; beyond, both sides expand to their
+# deletion neighbourhoods (one probe per character of the fold). Same result either way.
+BALL_MAX_ENTRIES = 50_000
+
+
+def _ball_pairs(folds: pl.LazyFrame, entry_folds: pl.DataFrame) -> pl.LazyFrame:
+    ball = edit_ball(entry_folds.lazy(), "_efold").select("entry_id", "_bkey")
+    return folds.join(ball, left_on="_fold", right_on="_bkey").select("_fold", "entry_id")
+
+
+def _neighbourhood_pairs(
+    folds: pl.LazyFrame, entry_folds: pl.DataFrame, longest: int
+) -> pl.LazyFrame:
+    """SymSpell: a read fold's key at each deletion position joins the entry keys deleted at the
+    same position (a substitution there) or not at all (the read has one character more); the
+    fold itself joins every entry key (equal, or the entry has one character more). Deleting at
+    the same position, or on one side only, is what proves one edit (``within_one_edit``), so
+    no pair needs verifying afterwards."""
+    entry_keys = (
+        deletion_neighbourhood(entry_folds.lazy(), "_efold")
+        .select("entry_id", "_nkey", "_pos")
+        .collect()
+    )
+    whole = entry_keys.filter(pl.col("_pos") < 0).select("entry_id", "_nkey")
+    pairs = [folds.join(entry_keys.lazy(), left_on="_fold", right_on="_nkey")]
+    for position in range(longest + 1):  # a read one longer than the longest entry may hit
+        at = entry_keys.filter(pl.col("_pos") == position).select("entry_id", "_nkey")
+        pairs.append(
+            folds.with_columns(_nkey=deleted_at("_fold", position)).join(
+                pl.concat([at, whole]).lazy(), on="_nkey"
+            )
+        )
+    return pl.concat([p.select("_fold", "entry_id") for p in pairs], parallel=False).unique()
 
 
 def _as_matches(hits: pl.LazyFrame) -> pl.LazyFrame:

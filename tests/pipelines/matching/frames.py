@@ -10,6 +10,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from pipelines.hotlists.schema import ENTRIES_SCHEMA
+from pipelines.matching import match
 from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.recognition.plates import match_key
 
@@ -69,6 +70,20 @@ def reads_frame(*rows: Mapping[str, Any]) -> pl.DataFrame:
         read["capture_date"] = read["captured_at"].date()
         out.append(read)
     return pl.DataFrame(out, schema=READS_SCHEMA)
+
+
+def match_both_ways(reads: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
+    """``match_reads`` with the lenient entries as edit balls and as deletion neighbourhoods
+    (the two join plans, chosen by size in production): both must give the same frame."""
+    results = []
+    for limit in (10**9, -1):
+        saved, match.BALL_MAX_ENTRIES = match.BALL_MAX_ENTRIES, limit
+        try:
+            results.append(match.match_reads(reads.lazy(), entries.lazy()).collect())
+        finally:
+            match.BALL_MAX_ENTRIES = saved
+    assert_frame_equal(results[0], results[1])
+    return results[0]
 
 
 HIT_COLUMNS = ("read_id", "entry_id", "match_kind", "matched_text", "state_not_read")

@@ -16,6 +16,7 @@ from tests.pipelines.matching.frames import (
     assert_hits,
     entries_frame,
     entry_id,
+    match_both_ways,
     reads_frame,
 )
 
@@ -23,7 +24,7 @@ NCIC_CO = entry_id("ncic", "ABC123", "CO")
 
 
 def _match(reads: list[dict[str, Any]], entries: list[dict[str, Any]]) -> pl.DataFrame:
-    return match_reads(reads_frame(*reads).lazy(), entries_frame(*entries).lazy()).collect()
+    return match_both_ways(reads_frame(*reads), entries_frame(*entries))
 
 
 def test_output_has_the_matches_schema() -> None:

@@ -6,9 +6,9 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.matching import LOOKALIKE_CLASSES, lookalike_key, match_reads
+from pipelines.matching import LOOKALIKE_CLASSES, lookalike_key
 from pipelines.recognition.plates import PLATE_ALPHABET, match_key
-from tests.pipelines.matching.frames import entries_frame, reads_frame
+from tests.pipelines.matching.frames import entries_frame, match_both_ways, reads_frame
 
 PLATES = st.text(PLATE_ALPHABET, min_size=2, max_size=8)
 STATES = st.sampled_from(["CO", "WY", "NM", "UT"])
@@ -32,7 +32,7 @@ def _kinds(
 ) -> list[str]:
     reads = reads_frame({"plate_text": text, "jurisdiction": read_state})
     entries = entries_frame({"plate": plate, "state": state, "match_strategy": strategy})
-    return match_reads(reads.lazy(), entries.lazy()).collect()["match_kind"].to_list()
+    return match_both_ways(reads, entries)["match_kind"].to_list()
 
 
 @st.composite
