@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -27,9 +27,10 @@ from pipelines.matching.schema import MATCHES_SCHEMA
 from pipelines.recognition.partition import crop_key
 from pipelines.storage.catalog import camera_objects, engine_for, insert_new, upgrade_catalog
 from pipelines.storage.objects import ensure_bucket, s3_client
+from tests.conftest import REFERENCE_TIME
 from web.app import create_app
 
-NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)
+NOW = REFERENCE_TIME  # the suite's one reference time
 PASSWORDS = {"ada": "ada-agent-pass", "nick": "nick-analyst-pass", "root": "root-admin-pass"}
 ROLES = {"ada": Role.AGENT, "nick": Role.ANALYST, "root": Role.ADMINISTRATOR}
 
