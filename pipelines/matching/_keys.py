@@ -75,25 +75,27 @@ def deleted_at(column: str, position: int) -> pl.Expr:
     )
 
 
-def edit_ball(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """``frame`` with one row per distinct string within one edit of ``column`` over
-    ``FOLDED_ALPHABET``, in ``_bkey``: the string, each deletion, each substitution and each
-    insertion (about 55 per character). For a small set of entries, joining the reads' folds on
-    this needs no neighbourhood of the reads and no verification."""
+def edit_ball(frame: pl.LazyFrame, column: str, id_column: str) -> pl.LazyFrame:
+    """(``id_column``, ``_bkey``): every string within one edit of ``column`` over
+    ``FOLDED_ALPHABET`` (the string, each deletion, substitution and insertion; about 55 a
+    character, a few repeated). For a small set of entries, joining the reads' folds on this
+    needs no neighbourhood of the reads and no verification."""
     text = pl.col(column)
     pos = pl.col("_pos")
-    alphabet = pl.LazyFrame({"_char": list(FOLDED_ALPHABET)})
-    with_pos = frame.with_columns(_pos=pl.int_ranges(0, text.str.len_chars() + 1, dtype=pl.Int16))
-    with_pos = with_pos.explode("_pos")
-    head, tail = text.str.slice(0, pos), text.str.slice(pos + 1)
-    inserted = pl.concat_str(head, pl.col("_char"), text.str.slice(pos))
-    substituted = pl.concat_str(head, pl.col("_char"), tail)
-    edits = with_pos.join(alphabet, how="cross").select(
-        *frame.collect_schema().names(),
-        _bkey=pl.concat_list(inserted, pl.when(pos < text.str.len_chars()).then(substituted)),
+    length = text.str.len_chars()
+    base = frame.select(id_column, column)
+    at = base.with_columns(_pos=pl.int_ranges(0, length + 1, dtype=pl.Int16)).explode("_pos")
+    with_char = at.join(pl.LazyFrame({"_char": list(FOLDED_ALPHABET)}), how="cross")
+    head, char = text.str.slice(0, pos), pl.col("_char")
+    return pl.concat(
+        [
+            base.select(id_column, _bkey=text),
+            at.filter(pos < length).select(
+                id_column, _bkey=pl.concat_str(head, text.str.slice(pos + 1))
+            ),
+            with_char.filter(pos < length).select(
+                id_column, _bkey=pl.concat_str(head, char, text.str.slice(pos + 1))
+            ),
+            with_char.select(id_column, _bkey=pl.concat_str(head, char, text.str.slice(pos))),
+        ]
     )
-    deletions = with_pos.filter(pos < text.str.len_chars()).select(
-        *frame.collect_schema().names(), _bkey=pl.concat_list(pl.concat_str(head, tail))
-    )
-    itself = frame.with_columns(_bkey=pl.concat_list(text))
-    return pl.concat([itself, deletions, edits]).explode("_bkey").drop_nulls("_bkey").unique()

@@ -215,8 +215,14 @@ BALL_MAX_ENTRIES = 50_000
 
 
 def _ball_pairs(folds: pl.LazyFrame, entry_folds: pl.DataFrame) -> pl.LazyFrame:
-    ball = edit_ball(entry_folds.lazy(), "_efold").select("entry_id", "_bkey")
-    return folds.join(ball, left_on="_fold", right_on="_bkey").select("_fold", "entry_id")
+    indexed = entry_folds.with_row_index("_entry")
+    ball = edit_ball(indexed.lazy(), "_efold", "_entry")
+    return (
+        folds.join(ball, left_on="_fold", right_on="_bkey")
+        .unique()
+        .join(indexed.lazy().select("_entry", "entry_id"), on="_entry")
+        .select("_fold", "entry_id")
+    )
 
 
 def _neighbourhood_pairs(
@@ -227,21 +233,25 @@ def _neighbourhood_pairs(
     fold itself joins every entry key (equal, or the entry has one character more). Deleting at
     the same position, or on one side only, is what proves one edit (``within_one_edit``), so
     no pair needs verifying afterwards."""
+    indexed = entry_folds.with_row_index("_entry")
     entry_keys = (
-        deletion_neighbourhood(entry_folds.lazy(), "_efold")
-        .select("entry_id", "_nkey", "_pos")
-        .collect()
+        deletion_neighbourhood(indexed.lazy(), "_efold").select("_entry", "_nkey", "_pos").collect()
     )
-    whole = entry_keys.filter(pl.col("_pos") < 0).select("entry_id", "_nkey")
+    whole = entry_keys.filter(pl.col("_pos") < 0).select("_entry", "_nkey")
     pairs = [folds.join(entry_keys.lazy(), left_on="_fold", right_on="_nkey")]
     for position in range(longest + 1):  # a read one longer than the longest entry may hit
-        at = entry_keys.filter(pl.col("_pos") == position).select("entry_id", "_nkey")
+        at = entry_keys.filter(pl.col("_pos") == position).select("_entry", "_nkey")
         pairs.append(
             folds.with_columns(_nkey=deleted_at("_fold", position)).join(
                 pl.concat([at, whole]).lazy(), on="_nkey"
             )
         )
-    return pl.concat([p.select("_fold", "entry_id") for p in pairs], parallel=False).unique()
+    return (
+        pl.concat([p.select("_fold", "_entry") for p in pairs], parallel=False)
+        .unique()
+        .join(indexed.lazy().select("_entry", "entry_id"), on="_entry")
+        .select("_fold", "entry_id")
+    )
 
 
 def _as_matches(hits: pl.LazyFrame) -> pl.LazyFrame:
