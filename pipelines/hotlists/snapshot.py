@@ -259,7 +259,7 @@ def _content_hash(entries: pl.DataFrame) -> pl.Series:
             separator=SEPARATOR,
         )
     ).to_series()
-    return fnv1a_128_hex(joined)
+    return fnv1a_128_hex(joined, bits=64)
 
 
 def _version_hashes(conn: sa.Connection, list_name: str, version: int | None) -> pl.DataFrame:
@@ -357,7 +357,8 @@ def _bulk_insert(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> N
     if frame.is_empty():
         return
     columns = [c.name for c in table.columns if c.name in frame.columns]
-    frame = frame.select(columns)
+    # In primary-key order: the index then grows at its end instead of splitting random pages.
+    frame = frame.select(columns).sort([c.name for c in table.primary_key.columns])
     if conn.dialect.name == "postgresql":
         buffer = io.BytesIO()
         frame.write_csv(
