@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from cli.alerts import alerts
 from cli.hotlists import hotlists
 from cli.serve import serve
+from cli.users import users
 from pipelines import __version__
 from pipelines.config import Settings, load_settings
 from pipelines.errors import AlprError
@@ -34,6 +36,8 @@ Examples:
   alpr train detector --epochs 35                  retrain the plate detector (CPU is fine)
   alpr config                 the settings in force (secrets masked)
   alpr serve                  the alert review page on http://127.0.0.1:8000
+  alpr users add jdoe --role agent --password-stdin   create a user (operator, on the server)
+  alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
 """
 
 
@@ -346,6 +350,8 @@ def train_detector_cmd(
 
 cli.add_command(serve)
 cli.add_command(hotlists)
+cli.add_command(users)
+cli.add_command(alerts)
 
 
 def main() -> None:

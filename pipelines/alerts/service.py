@@ -30,7 +30,6 @@ from pipelines.audit.log import record, require_utc, utc
 from pipelines.audit.users import User, get_user, require_role, service_user
 from pipelines.config import AlertSettings
 from pipelines.errors import AlertError
-from pipelines.recognition.partition import crop_key
 from pipelines.storage.catalog import camera_objects, insert_new
 
 __all__ = [
@@ -478,6 +477,8 @@ def _insert_alerts(
     """Insert one alert per new run, with the source image's key from the ledger."""
     if new.is_empty():
         return []
+    from pipelines.recognition.partition import crop_key  # numpy, PIL, Delta: only when needed
+
     sources = _image_sources(conn, new["image_id"].unique().to_list())
     rows = []
     for run in new.iter_rows(named=True):
