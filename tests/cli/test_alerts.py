@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,27 @@ def test_the_password_can_come_from_a_hidden_prompt(alpr_env: dict[str, str]) ->
     done = alpr(alpr_env, "alerts", "list", "--user", "jdoe", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
     assert "password for jdoe" in done.stderr and PASSWORD not in done.stderr + done.stdout
+
+
+def test_sweep_escalates_and_expires_as_the_service_account(
+    alpr_env: dict[str, str], settings: Settings
+) -> None:
+    upgrade_catalog(settings.catalog_url)
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    [old] = AlertService(settings).raise_alerts(
+        matches(match("r1", captured_at=two_days_ago)), hotlist_age_seconds={}, now=two_days_ago
+    )
+    done = alpr(alpr_env, "alerts", "sweep")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"escalated": [old], "expired": [old]}
+    with engine_for(settings.catalog_url).connect() as conn:
+        actors = (
+            conn.execute(
+                sa.select(audit_events.c.actor).where(
+                    audit_events.c.action.in_(["alert.escalate", "alert.expire"])
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert actors == ["service", "service"]
