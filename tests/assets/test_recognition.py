@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,13 +14,15 @@ from assets.resources import AlprSettings
 from pipelines import ingest
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
+from pipelines.recognition.detector import DEFAULT_WEIGHTS
 from pipelines.storage.tables import scan_table
+from tests._truth import MIN_EXACT_SHARE, check_reads
 
 
 def test_recognition_materialises_tables_with_metadata(
     settings: Settings, alpr_config: Path, as_of: datetime, capture_day: date
 ) -> None:
-    seed_sample_drop(settings, capture_day, n_images=2, with_bad=False)
+    drop = seed_sample_drop(settings, capture_day, n_images=4, with_bad=False)
     ingest.ingest_drops(settings, "ingest", as_of)
     resources = {"alpr": AlprSettings(config_path=str(alpr_config))}
 
@@ -39,11 +42,18 @@ def test_recognition_materialises_tables_with_metadata(
             "recognition/reads",
             "recognition/recognition_errors",
         }
-        assert by_key["recognition/reads"]["dagster/row_count"].value >= 1
-        assert len(by_key["recognition/reads"]["detector_sha256"].value) == 64
-        assert by_key["recognition/recognition_errors"]["dagster/row_count"].value == 0
+        counts = {key: meta["dagster/row_count"].value for key, meta in by_key.items()}
+        shipped = hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
+        assert by_key["recognition/reads"]["detector_sha256"].value == shipped
+        assert by_key["recognition/detections"]["detector_sha256"].value == shipped
+    for name in ("detections", "reads"):  # the metadata counts the rows the partition holds
+        written = scan_table(settings, name, capture_day).collect().height
+        assert counts[f"recognition/{name}"] == written > 0, name
+    assert counts["recognition/recognition_errors"] == 0
     table = scan_table(settings, "reads", capture_day).collect()
     assert table.get_column("run_id").unique().to_list() == [result.run_id]
+    assert table.get_column("detector_sha256").unique().to_list() == [shipped]
+    check_reads(settings, capture_day, drop, MIN_EXACT_SHARE)
 
 
 def test_images_partition_triggers_recognition_of_that_date(
