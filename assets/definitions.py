@@ -6,21 +6,64 @@ import os
 
 import dagster as dg
 
+from assets.hotlists.assets import build_hotlist_assets
+from assets.hotlists.checks import build_freshness_checks
+from assets.hotlists.jobs import hotlist_checks_job, hotlists_job
+from assets.hotlists.schedules import build_hotlist_schedules
+from assets.hotlists.sensors import hotlist_drop_sensor
 from assets.ingest import assets as ingest_assets
 from assets.ingest.jobs import images_job, ingest_job
 from assets.ingest.schedules import images_job_schedule, ingest_job_schedule
 from assets.ingest.sensors import camera_drop_sensor
+from assets.matching.assets import build_matching_assets
+from assets.matching.checks import alerts_match_volume
+from assets.matching.jobs import matching_job, retro_matching_job
+from assets.matching.sensors import hotlist_changes_sensor, reads_updated_sensor
 from assets.recognition import assets as recognition_assets
 from assets.recognition.jobs import recognition_job
 from assets.recognition.sensors import images_updated_sensor
 from assets.resources import RESOURCES_BY_DEPLOYMENT
+from pipelines.config import Settings, load_settings
 
 deployment = os.environ.get("ALPR_DEPLOYMENT", "local")
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest_assets, recognition_assets]),
-    jobs=[ingest_job, images_job, recognition_job],
-    schedules=[ingest_job_schedule, images_job_schedule],
-    sensors=[camera_drop_sensor, images_updated_sensor],
-    resources=RESOURCES_BY_DEPLOYMENT[deployment],
-)
+
+def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
+    """The definitions for these settings: one hotlist asset (and freshness check) per
+    configured source, the refresh schedule at the configured time."""
+    sources = [source.name for source in settings.hotlists.sources]
+    return dg.Definitions(
+        assets=[
+            *dg.load_assets_from_modules([ingest_assets, recognition_assets]),
+            *build_hotlist_assets(sources),
+            *build_matching_assets(sources),
+        ],
+        asset_checks=[*build_freshness_checks(sources), alerts_match_volume],
+        jobs=[
+            ingest_job,
+            images_job,
+            recognition_job,
+            hotlists_job,
+            hotlist_checks_job,
+            matching_job,
+            retro_matching_job,
+        ],
+        schedules=[
+            ingest_job_schedule,
+            images_job_schedule,
+            *build_hotlist_schedules(settings.hotlists),
+        ],
+        sensors=[
+            camera_drop_sensor,
+            images_updated_sensor,
+            hotlist_drop_sensor,
+            reads_updated_sensor,
+            hotlist_changes_sensor,
+        ],
+        resources=RESOURCES_BY_DEPLOYMENT[deployment],
+    )
+
+
+# The sources and the refresh time are part of the definitions: read once when they load (the
+# same file the AlprSettings resource reads, ALPR_CONFIG in production).
+defs = build_defs(load_settings(), deployment)

@@ -292,6 +292,7 @@ class HotlistSettings:
     # The daily refresh of every source, before the morning shift, in the agency's local time
     refresh_cron: str = "30 5 * * *"
     refresh_timezone: str = "America/Denver"
+    check_cron: str = "17 * * * *"  # staleness is also checked on its own (UTC): nothing may run
 
     def __post_init__(self) -> None:
         if self.max_age_hours <= 0:
@@ -304,11 +305,12 @@ class HotlistSettings:
             _positive(f"hotlists.{name}", getattr(self, name))
         if self.fetch_timeout_seconds <= 0:
             raise ConfigError("hotlists.fetch_timeout_seconds must be positive")
-        if len(self.refresh_cron.split()) != 5:
-            raise ConfigError(
-                f"hotlists.refresh_cron={self.refresh_cron!r} must be a cron expression of 5 "
-                "fields (minute hour day month weekday), e.g. '30 5 * * *'"
-            )
+        for name in ("refresh_cron", "check_cron"):
+            if len(getattr(self, name).split()) != 5:
+                raise ConfigError(
+                    f"hotlists.{name}={getattr(self, name)!r} must be a cron expression of 5 "
+                    "fields (minute hour day month weekday), e.g. '30 5 * * *'"
+                )
         _check_timezone("hotlists.refresh_timezone", self.refresh_timezone)
         names = [s.name for s in self.sources]
         twice = sorted({n for n in names if names.count(n) > 1})

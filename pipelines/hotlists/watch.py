@@ -66,6 +66,8 @@ def pending_drops(settings: Settings) -> dict[str, str]:
     if not prefixed:
         return {}
     with engine_for(settings.catalog_url).connect() as conn:
+        # A sensor tick does not migrate the catalog; before the first run nothing is loaded.
+        migrated = sa.inspect(conn).has_table(hotlist_versions.name)
         loaded = dict(
             conn.execute(
                 sa.select(hotlist_versions.c.list_name, hotlist_versions.c.source).join(
@@ -76,6 +78,8 @@ def pending_drops(settings: Settings) -> dict[str, str]:
                     ),
                 )
             ).all()
+            if migrated
+            else []
         )
     client = s3_client(settings.s3)
     pending = {}
