@@ -100,6 +100,7 @@ class SeaweedServer:
         }
         return [
             weed_binary(),
+            "-logtostderr",  # into weed.log only: glog would also write weed.* files into /tmp
             "mini",
             f"-dir={self.data_dir / 'store'}",
             f"-ip={self.host}",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,6 +14,7 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 _home = Path(tempfile.mkdtemp(prefix="alpr-airflow-"))
+atexit.register(shutil.rmtree, _home, ignore_errors=True)  # made at import, so removed at exit
 os.environ.update(
     AIRFLOW_HOME=str(_home),
     AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
