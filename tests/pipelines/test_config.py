@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
-from pipelines.config import load_settings
+from pipelines.config import PolicySettings, load_settings
 from pipelines.errors import ConfigError
 
 
@@ -103,3 +105,379 @@ def test_retention_days_within_one_year_are_accepted(days: int) -> None:
 def test_retention_days_outside_one_year_are_refused_naming_the_key(days: int) -> None:
     with pytest.raises(ConfigError, match=f"policy.retention_days={days} "):
         load_settings(env={"ALPR_POLICY_RETENTION_DAYS": str(days)})
+
+
+# --- every rule of the settings, at its edges, with the whole message (mutation testing, issue 12;
+# make mutate, docs/mutation.md). A refusal must name the key and the value or the limit exactly.
+
+_SOURCE = {"name": "ncic-main", "format": "ncic", "location": "/srv/hotlists/ncic.txt"}
+_HOOK = "https://hooks.example.com/services/T0/B0/token"
+
+
+def _sources(*changes: dict[str, object]) -> dict[str, str]:
+    return {"ALPR_HOTLISTS_SOURCES": json.dumps([{**_SOURCE, **c} for c in changes])}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        *[
+            (
+                {"ALPR_S3_DROPS_BUCKET": name},
+                f"s3.drops_bucket={name!r} is not a valid bucket name "
+                "(3-63 lowercase letters, digits and '-')",
+            )
+            for name in ("ab", "a" * 64, "drops_x", "Drops", "---")
+        ],
+        (
+            {"ALPR_S3_LAKE_BUCKET": "ab"},
+            "s3.lake_bucket='ab' is not a valid bucket name (3-63 lowercase letters, digits and '-')",
+        ),
+        *[
+            ({env: "0"}, f"{key}=0 must be a positive integer")
+            for env, key in [
+                ("ALPR_S3_MAX_POOL_CONNECTIONS", "s3.max_pool_connections"),
+                ("ALPR_INGEST_BATCH_SIZE", "ingest.batch_size"),
+                ("ALPR_INGEST_WORKERS", "ingest.workers"),
+                ("ALPR_INGEST_MAX_AGE_DAYS", "ingest.max_age_days"),
+                ("ALPR_INGEST_MAX_IMAGE_BYTES", "ingest.max_image_bytes"),
+                ("ALPR_RECOGNITION_BATCH_SIZE", "recognition.batch_size"),
+                ("ALPR_RECOGNITION_WORKERS", "recognition.workers"),
+                ("ALPR_AUTH_MIN_PASSWORD_LENGTH", "auth.min_password_length"),
+                ("ALPR_AUTH_MAX_FAILED_LOGINS", "auth.max_failed_logins"),
+                ("ALPR_AUTH_FAILURE_WINDOW_MINUTES", "auth.failure_window_minutes"),
+                ("ALPR_AUTH_LOCKOUT_MINUTES", "auth.lockout_minutes"),
+                ("ALPR_AUTH_ARGON2_TIME_COST", "auth.argon2_time_cost"),
+                ("ALPR_AUTH_ARGON2_PARALLELISM", "auth.argon2_parallelism"),
+                ("ALPR_ALERTS_DUPLICATE_WINDOW_MINUTES", "alerts.duplicate_window_minutes"),
+                ("ALPR_ALERTS_REVIEW_MINUTES", "alerts.review_minutes"),
+                ("ALPR_ALERTS_EXPIRE_HOURS", "alerts.expire_hours"),
+                ("ALPR_ALERTS_WEBHOOK_MAX_ATTEMPTS", "alerts.webhook_max_attempts"),
+                ("ALPR_HOTLISTS_LOCAL_MAX_DAYS", "hotlists.local_max_days"),
+                ("ALPR_HOTLISTS_MIN_PLATE_LENGTH", "hotlists.min_plate_length"),
+                ("ALPR_HOTLISTS_KEEP_VERSIONS", "hotlists.keep_versions"),
+                ("ALPR_WEB_SESSION_MINUTES", "web.session_minutes"),
+            ]
+        ],
+        (
+            {"ALPR_INGEST_IMAGE_FORMATS": "JPEG,HEIC"},
+            "ingest.image_formats has ['HEIC']; valid values: ['BMP', 'JPEG', 'PNG', 'TIFF', 'WEBP']",
+        ),
+        (
+            {"ALPR_INGEST_KEY_PATTERN": r"^(?P<cam>[^/]+)/.*$"},
+            "ingest.key_pattern must have a named group 'camera'",
+        ),
+        (
+            {"ALPR_RECOGNITION_BACKEND": "tpu"},
+            "recognition.backend='tpu'; valid values: ['auto', 'openvino', 'onnx', 'pytorch']",
+        ),
+        (
+            {"ALPR_RECOGNITION_OCR_BACKEND": "pytorch"},
+            "recognition.ocr_backend='pytorch'; valid values: ['auto', 'openvino', 'onnx']",
+        ),
+        *[
+            ({"ALPR_RECOGNITION_CONFIDENCE": c}, f"recognition.confidence={c} must be in (0, 1)")
+            for c in ("0.0", "1.0")
+        ],
+        *[
+            (
+                {"ALPR_RECOGNITION_IMAGE_SIZE": s},
+                f"recognition.image_size={s} must be a positive multiple of 32",
+            )
+            for s in ("0", "-32", "48")
+        ],
+        (
+            {"ALPR_RECOGNITION_TILE_OVERLAP": "-1"},
+            "recognition.tile_overlap=-1 must be at least 0 and below recognition.tile_size=1280",
+        ),
+        (
+            {"ALPR_AUTH_ARGON2_MEMORY_KIB": "31"},
+            "auth.argon2_memory_kib=31 must be at least 8 x auth.argon2_parallelism (32)",
+        ),
+        (
+            {"ALPR_ALERTS_EXPIRE_HOURS": "1", "ALPR_ALERTS_REVIEW_MINUTES": "60"},
+            "alerts.expire_hours=1 must be later than alerts.review_minutes=60 "
+            "(escalation comes before expiry)",
+        ),
+        *[
+            (
+                env,
+                "alerts.webhook_backoff_seconds must be >= 0 and "
+                "alerts.webhook_timeout_seconds > 0",
+            )
+            for env in (
+                {"ALPR_ALERTS_WEBHOOK_BACKOFF_SECONDS": "-0.5"},
+                {"ALPR_ALERTS_WEBHOOK_TIMEOUT_SECONDS": "0"},
+            )
+        ],
+        (
+            {
+                "ALPR_ALERTS_WEBHOOKS": "ftp://hooks.example.com/x",
+                "ALPR_ALERTS_WEBHOOK_SECRET": "s",
+            },
+            "alerts.webhooks has ['ftp://hooks.example.com/x']; "
+            "valid values: http:// or https:// URLs",
+        ),
+        (
+            {"ALPR_ALERTS_WEBHOOKS": _HOOK},
+            "alerts.webhook_secret must be set when alerts.webhooks is "
+            "(ALPR_ALERTS_WEBHOOK_SECRET): deliveries are signed",
+        ),
+        *[
+            (
+                _sources({"name": name}),
+                f"hotlists.sources name={name!r} must be letters, digits, '-' and '_'",
+            )
+            for name in ("", "ncic main")
+        ],
+        (
+            _sources({"format": "xml"}),
+            "hotlists.sources['ncic-main'].format='xml'; valid values: ['ncic', 'ccic', 'csv']",
+        ),
+        (
+            _sources({"match_strategy": "fuzzy"}),
+            "hotlists.sources['ncic-main'].match_strategy='fuzzy'; "
+            "valid values: ['exact', 'lenient']",
+        ),
+        (
+            _sources({"location": "http://lists.example.com/ncic.txt"}),
+            "hotlists.sources['ncic-main'].location must be https://, s3://bucket/prefix or a path",
+        ),
+        (
+            _sources({"location": "s3:///ncic/daily"}),
+            "hotlists.sources['ncic-main'].location='s3:///ncic/daily' names no bucket",
+        ),
+        (_sources({"location": ""}), "hotlists.sources ['ncic-main']: location is required"),
+        (_sources({}, {}), "hotlists.sources: names ['ncic-main'] appear more than once"),
+        (
+            {"ALPR_HOTLISTS_SOURCES": "[{oops"},
+            "ALPR_HOTLISTS_SOURCES must be a JSON list of objects",
+        ),
+        *[
+            (
+                {"ALPR_HOTLISTS_SOURCES": raw},
+                "hotlists.sources must be a list of tables ([[hotlists.sources]] in TOML)",
+            )
+            for raw in ('{"name": "x"}', "[1]")
+        ],
+        *[
+            ({"ALPR_HOTLISTS_MAX_AGE_HOURS": h}, f"hotlists.max_age_hours={h} must be positive")
+            for h in ("0.0", "-1.0")
+        ],
+        *[
+            (
+                {"ALPR_HOTLISTS_MAX_SHRINK_FRACTION": f},
+                f"hotlists.max_shrink_fraction={f} must be in (0, 1]",
+            )
+            for f in ("0.0", "1.5")
+        ],
+        (
+            {"ALPR_HOTLISTS_FETCH_TIMEOUT_SECONDS": "0"},
+            "hotlists.fetch_timeout_seconds must be positive",
+        ),
+        (
+            {"ALPR_WEB_HOST": "0.0.0.0"},
+            "web.host='0.0.0.0'; valid values: ['127.0.0.1', '::1', 'localhost']",
+        ),
+        *[({"ALPR_WEB_PORT": p}, f"web.port={p} must be 1..65535") for p in ("0", "65536")],
+        (
+            {"ALPR_WEB_SESSION_SECRET": "s" * 31},
+            "web.session_secret must be at least 32 characters (or empty)",
+        ),
+    ],
+)
+def test_each_refusal_gives_its_whole_message(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env=env)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ALPR_S3_DROPS_BUCKET": "abc", "ALPR_S3_LAKE_BUCKET": "a" * 63},
+        {"ALPR_S3_DROPS_BUCKET": "lpd-drops-2", "ALPR_S3_MAX_POOL_CONNECTIONS": "1"},
+        {"ALPR_INGEST_IMAGE_FORMATS": "BMP,TIFF,WEBP,JPEG,PNG", "ALPR_INGEST_BATCH_SIZE": "1"},
+        *[
+            {"ALPR_RECOGNITION_BACKEND": b, "ALPR_RECOGNITION_OCR_BACKEND": o}
+            for b, o in [("openvino", "openvino"), ("onnx", "onnx"), ("pytorch", "auto")]
+        ],
+        {"ALPR_RECOGNITION_CONFIDENCE": "0.001", "ALPR_RECOGNITION_IMAGE_SIZE": "32"},
+        {"ALPR_RECOGNITION_CONFIDENCE": "0.999"},
+        {"ALPR_RECOGNITION_TILE_SIZE": "0", "ALPR_RECOGNITION_TILE_OVERLAP": "-5"},  # tiling off
+        {"ALPR_RECOGNITION_TILE_OVERLAP": "0"},
+        {"ALPR_RECOGNITION_TILE_OVERLAP": "1279"},
+        {"ALPR_AUTH_ARGON2_MEMORY_KIB": "32", "ALPR_AUTH_ARGON2_PARALLELISM": "4"},
+        {"ALPR_ALERTS_EXPIRE_HOURS": "1", "ALPR_ALERTS_REVIEW_MINUTES": "59"},
+        {
+            "ALPR_ALERTS_WEBHOOK_BACKOFF_SECONDS": "0.0",
+            "ALPR_ALERTS_WEBHOOK_TIMEOUT_SECONDS": "0.5",
+        },
+        {
+            "ALPR_ALERTS_WEBHOOKS": f"{_HOOK},http://127.0.0.1:9000/hook",
+            "ALPR_ALERTS_WEBHOOK_SECRET": "s",
+        },
+        _sources({"name": "a-b_c1", "location": "s3://b/ncic/daily"}),
+        _sources({"location": "s3://lists"}, {"name": "csv-local", "format": "csv"}),
+        {"ALPR_HOTLISTS_MAX_AGE_HOURS": "0.5", "ALPR_HOTLISTS_MAX_SHRINK_FRACTION": "1.0"},
+        {"ALPR_HOTLISTS_FETCH_TIMEOUT_SECONDS": "0.5", "ALPR_HOTLISTS_KEEP_VERSIONS": "1"},
+        {"ALPR_WEB_PORT": "1", "ALPR_WEB_HOST": "::1"},
+        {
+            "ALPR_WEB_PORT": "65535",
+            "ALPR_WEB_HOST": "localhost",
+            "ALPR_WEB_SESSION_SECRET": "s" * 32,
+        },
+    ],
+)
+def test_values_at_the_edges_are_accepted(env: dict[str, str]) -> None:
+    settings = load_settings(env=env)
+    assert settings.as_env().items() >= {k: v for k, v in env.items() if "SOURCES" not in k}.items()
+
+
+def test_hotlist_sources_load_from_environment_and_toml_alike(tmp_path: Path) -> None:
+    env = {**_sources({}, {"name": "ccic", "format": "ccic", "priority": 2}),
+           "ALPR_HOTLISTS_MAX_AGE_HOURS": "2"}  # fmt: skip
+    from_env = load_settings(env=env).hotlists
+    config = tmp_path / "alpr.toml"
+    config.write_text(
+        "[hotlists]\nmax_age_hours = 2\n"
+        '[[hotlists.sources]]\nname = "ncic-main"\nformat = "ncic"\n'
+        'location = "/srv/hotlists/ncic.txt"\n'
+        '[[hotlists.sources]]\nname = "ccic"\nformat = "ccic"\n'
+        'location = "/srv/hotlists/ncic.txt"\npriority = 2\n'
+    )
+    assert load_settings(config, env={}).hotlists == from_env
+    assert from_env.max_age_hours == 2.0
+    assert [(s.name, s.format, s.priority) for s in from_env.sources] == [
+        ("ncic-main", "ncic", 0),
+        ("ccic", "ccic", 2),
+    ]
+    assert from_env.source("ccic") is from_env.sources[1]
+    assert from_env.source("csv") is None
+
+
+def test_a_hotlist_source_names_its_index_in_errors() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^hotlists\.sources\[0\]\.priority='high' is not a valid "
+    ):
+        load_settings(env=_sources({"priority": "high"}))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(t, True) for t in ("1", "true", "TRUE", "yes", "on")]
+    + [(f, False) for f in ("0", "false", "no", "off", "OFF")],
+)
+def test_every_boolean_spelling_parses(raw: str, expected: bool) -> None:
+    settings = load_settings(env={"ALPR_RECOGNITION_OCR_READ_JURISDICTION": raw})
+    assert settings.recognition.ocr_read_jurisdiction is expected
+
+
+def test_toml_values_are_checked_and_typed(tmp_path: Path) -> None:
+    config = tmp_path / "alpr.toml"
+    config.write_text('data_dir = "/srv/alpr"\n[ingest]\nimage_formats = ["PNG", "WEBP"]\n')
+    settings = load_settings(config, env={})
+    assert settings.ingest.image_formats == ("PNG", "WEBP")
+    assert settings.data_dir == Path("/srv/alpr")
+    assert settings.catalog_url == "sqlite:////srv/alpr/catalog.sqlite3"
+    config.write_text('[ingest]\nworkers = "many"\n')
+    with pytest.raises(ConfigError, match=r"^ingest\.workers='many' is not a valid "):
+        load_settings(config, env={})
+    config.write_text("ingest = 3\n")
+    with pytest.raises(ConfigError, match=r"^\[ingest\] must be a TOML table$"):
+        load_settings(config, env={})
+
+
+def test_config_file_comes_from_alpr_config_or_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = tmp_path / "named.toml"
+    named.write_text('[s3]\ndrops_bucket = "named-drops"\n')
+    assert load_settings(env={"ALPR_CONFIG": str(named)}).s3.drops_bucket == "named-drops"
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).s3.drops_bucket == "camera-drops"  # no ./alpr.toml yet
+    (tmp_path / "alpr.toml").write_text('[s3]\ndrops_bucket = "local-drops"\n')
+    assert load_settings(env={}).s3.drops_bucket == "local-drops"
+    assert load_settings(env={"ALPR_CONFIG": str(named)}).s3.drops_bucket == "named-drops"
+    monkeypatch.setenv("ALPR_S3_LAKE_BUCKET", "from-os-environ")
+    assert load_settings().s3.lake_bucket == "from-os-environ"  # env=None: the process's
+
+
+def test_missing_or_broken_config_files_are_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    with pytest.raises(ConfigError) as exc:
+        load_settings(missing, env={})
+    assert str(exc.value) == f"config file {missing} does not exist"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[s3\n")
+    with pytest.raises(
+        ConfigError, match=rf"^config file {re.escape(str(broken))} is not valid TOML: "
+    ):
+        load_settings(broken, env={})
+
+
+def test_replace_changes_fields_or_whole_sections(tmp_path: Path) -> None:
+    base = load_settings(env={})
+    changed = base.replace(data_dir=tmp_path, s3={"drops_bucket": "other-drops"})
+    assert (changed.data_dir, changed.s3.drops_bucket) == (tmp_path, "other-drops")
+    assert changed.s3.lake_bucket == base.s3.lake_bucket
+    section = base.replace(policy=PolicySettings(retention_days=30))
+    assert section.policy == PolicySettings(retention_days=30)
+
+
+def test_masked_shows_exactly_what_is_safe() -> None:
+    settings = load_settings(
+        env={
+            "ALPR_S3_SECRET_ACCESS_KEY": "hunter2",
+            "ALPR_CATALOG_URL": "postgresql+psycopg://alpr:pw@db:5432/alpr",
+            "ALPR_WEB_SESSION_SECRET": "w" * 32,
+            "ALPR_ALERTS_WEBHOOKS": f"{_HOOK},http://10.0.0.9:8080/a/b/c/d",
+            "ALPR_ALERTS_WEBHOOK_SECRET": "hook-secret",
+        }
+    )
+    shown = settings.masked()
+    assert shown["s3"]["secret_access_key"] == "****"
+    assert shown["catalog"]["url"] == "postgresql+psycopg://****@db:5432/alpr"
+    assert shown["web"]["session_secret"] == "****"
+    assert shown["alerts"]["webhook_secret"] == "****"
+    assert shown["alerts"]["webhooks"] == [
+        "https://hooks.example.com/****",
+        "http://10.0.0.9:8080/****",
+    ]
+    plain = load_settings(env={}).masked()  # nothing set, nothing to mask
+    assert plain["web"]["session_secret"] == plain["alerts"]["webhook_secret"] == ""
+
+
+def test_as_env_round_trips_sources_and_lists() -> None:
+    settings = load_settings(
+        env={
+            **_sources({}, {"name": "csv-local", "format": "csv", "list_codes": ["STOLEN"]}),
+            "ALPR_ALERTS_WEBHOOKS": _HOOK,
+            "ALPR_ALERTS_WEBHOOK_SECRET": "hook-secret",
+        }
+    )
+    env = settings.as_env()
+    assert json.loads(env["ALPR_HOTLISTS_SOURCES"])[1]["list_codes"] == ["STOLEN"]
+    assert env["ALPR_ALERTS_WEBHOOKS"] == _HOOK
+    assert env["ALPR_RECOGNITION_OCR_READ_JURISDICTION"] == "true"
+    assert load_settings(env=env) == settings
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://alpr:p@ss@db:5432/alpr",  # an unescaped '@' in the password
+        "postgresql+psycopg://alpr:a://b@db:5432/alpr",  # and a '://'
+    ],
+)
+def test_masked_catalog_url_never_shows_any_part_of_the_password(url: str) -> None:
+    shown = load_settings(env={"ALPR_CATALOG_URL": url}).masked()["catalog"]["url"]
+    assert shown == "postgresql+psycopg://****@db:5432/alpr"
+
+
+def test_a_field_of_an_unknown_type_is_refused_by_name() -> None:
+    from pipelines.config import _coerce
+
+    with pytest.raises(ConfigError) as exc:
+        _coerce("x.y", "1", complex)
+    assert str(exc.value) == "x.y: unsupported type <class 'complex'>"

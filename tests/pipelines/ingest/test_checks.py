@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pipelines.config import IngestSettings
+from pipelines.ingest import checks
 from pipelines.ingest.checks import (
+    ImageFacts,
     KeyFacts,
     Sidecar,
+    _plain_jpeg_size,
     inspect_image,
     parse_key,
     parse_sidecar,
@@ -296,3 +299,222 @@ def test_max_age_edge_is_accepted_and_a_second_older_refused(max_age_days: int) 
     with pytest.raises(Quarantined) as exc:
         resolve_capture(KeyFacts("cam-1", older), None, None, settings, AS_OF)
     assert exc.value.reason is QuarantineReason.IMPLAUSIBLY_OLD
+
+
+# --- the JPEG fast path, the end markers and every refusal's detail (mutation testing, issue 12;
+# make mutate, docs/mutation.md) ---
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return b"\xff" + bytes([marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def _sof(width: int, height: int, components: int = 1) -> bytes:
+    payload = b"\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return _segment(0xC0, payload + bytes([components]) + b"\x11\x00\x00" * components)
+
+
+def _header(*segments: bytes) -> bytes:
+    """A JPEG header up to an empty start of scan: all the marker walk reads."""
+    return b"\xff\xd8" + b"".join(segments) + _segment(0xDA, b"")
+
+
+def _jpeg(size: tuple[int, int], **save: object) -> bytes:
+    buf = io.BytesIO()
+    Image.new(str(save.pop("mode", "RGB")), size, 90).save(buf, format="JPEG", **save)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "progressive"),
+    [("RGB", (300, 260), False), ("L", (1, 1), False), ("CMYK", (257, 3), True)],
+)
+def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
+    mode: str, size: tuple[int, int], progressive: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _jpeg(size, mode=mode, progressive=progressive)
+    assert _plain_jpeg_size(data) == size
+    monkeypatch.setattr(checks.Image, "open", lambda *a, **k: pytest.fail("PIL opened it"))
+    assert inspect_image(data, SETTINGS) == ImageFacts("JPEG", *size, None)
+
+
+@pytest.mark.parametrize(
+    ("data", "size"),
+    [
+        (_header(_sof(300, 260)), (300, 260)),
+        (_header(_segment(0xE0, b""), _sof(640, 480, 3)), (640, 480)),  # an empty segment
+        (b"\xff\xd8\xff\xff" + _header(_sof(256, 512))[2:], (256, 512)),  # fill bytes
+        (_header(_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x/>"), _sof(8, 9)), (8, 9)),
+        (_header(_sof(300, 260), _segment(0xC4, b"\x00" * 17)), (300, 260)),  # DHT is no frame
+        (_header(_sof(0, 260)), None),  # no width
+        (_header(_sof(300, 260), _sof(300, 260)), None),  # two frames
+        (_header(_segment(0xC0, b"\x08\x01\x00\x01\x00\x03\x11")), None),  # short frame header
+        (_header(_segment(0xE1, b"Exif\x00\x00MM"), _sof(8, 9)), None),  # EXIF: PIL reads it
+        (b"\xff\xd8" + _sof(300, 260), None),  # no start of scan
+        (b"\xff\xd8\xff\xe0\x00\x01" + _header(_sof(8, 9))[2:], None),  # length below 2
+        (b"\xff\xd8\x00\xe0" + _header(_sof(8, 9))[2:], None),  # no marker
+        (_encoded("PNG"), None),
+    ],
+)
+def test_the_marker_walk_sizes_only_well_formed_headers(data: bytes, size: object) -> None:
+    assert _plain_jpeg_size(data) == size
+
+
+@pytest.mark.parametrize(("limit", "sized"), [(78_000, True), (77_999, False), (None, True)])
+def test_the_marker_walk_keeps_pils_pixel_limit(
+    limit: int | None, sized: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks.Image, "MAX_IMAGE_PIXELS", limit)
+    assert _plain_jpeg_size(_header(_sof(300, 260))) == ((300, 260) if sized else None)
+
+
+@pytest.mark.parametrize(
+    ("data", "image_format", "clean"),
+    [
+        (b"\xff\xd8...\xff\xd9", "JPEG", True),
+        (b"\xff\xd8...\xff\xd9\x00\x00", "JPEG", True),  # zero padding after the end marker
+        (b"\xff\xd8...\xff\xd9X", "JPEG", False),
+        (b"\xff\xd8...\xff", "JPEG", False),
+        (_encoded("PNG"), "PNG", True),
+        (_encoded("PNG")[:-12] + b"\x00\x00\x00\x00IDAT\x00\x00\x00\x00", "PNG", False),
+        (_encoded("PNG")[:-12] + b"\x00\x00\x00\x01IEND\x00\x00\x00\x00", "PNG", False),
+        (b"RIFF....WEBP", "WEBP", True),  # no cheap end marker: decoded instead
+    ],
+)
+def test_end_markers(data: bytes, image_format: str, clean: bool) -> None:
+    assert checks._ends_cleanly(data, image_format) is clean
+
+
+def test_a_jpeg_is_refused_when_only_png_is_accepted() -> None:
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(_jpeg((64, 48)), IngestSettings(image_formats=("PNG",)))
+    assert (exc.value.reason, exc.value.detail) == (
+        QuarantineReason.UNSUPPORTED_FORMAT,
+        "format JPEG; accepted: PNG",
+    )
+
+
+def test_a_truncated_bmp_is_decoded_and_refused() -> None:
+    settings = IngestSettings(image_formats=("BMP",))
+    assert inspect_image(_encoded("BMP"), settings).image_format == "BMP"
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(_encoded("BMP")[:-100], settings)
+    assert exc.value.reason is QuarantineReason.TRUNCATED
+    assert exc.value.detail.startswith("image does not decode: ")
+
+
+def test_an_image_of_exactly_the_size_limit_is_accepted() -> None:
+    data = _encoded("PNG")
+    assert inspect_image(data, IngestSettings(max_image_bytes=len(data))).image_format == "PNG"
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, IngestSettings(max_image_bytes=len(data) - 1))
+    assert exc.value.detail == f"{len(data)} bytes exceeds ingest.max_image_bytes={len(data) - 1}"
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (b"", "object has zero bytes"),
+        (b"%PDF-1.7 not a picture" * 10, "no known image format"),
+        (_encoded("GIF"), "format GIF; accepted: JPEG, PNG"),
+        (_encoded("PNG")[:-20], "PNG data ends before its end marker"),
+    ],
+)
+def test_image_refusals_say_what_was_wrong(data: bytes, detail: str) -> None:
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, SETTINGS)
+    assert exc.value.detail == detail
+
+
+def test_exif_time_with_padding_is_read() -> None:
+    img = Image.new("RGB", (16, 16))
+    exif = img.getexif()
+    exif[0x0132] = "2026:03:10 08:00:01\x00 "
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    facts = inspect_image(buf.getvalue(), SETTINGS)
+    assert facts.exif_captured_at == datetime(2026, 3, 10, 8, 0, 1, tzinfo=UTC)
+
+
+def test_sidecar_values_are_kept_and_times_are_utc() -> None:
+    sidecar = parse_sidecar(b'{"camera_id": "cam-1", "captured_at": "2026-03-10T14:22:33Z"}')
+    assert sidecar == Sidecar(
+        camera_id="cam-1", captured_at=datetime(2026, 3, 10, 14, 22, 33, tzinfo=UTC)
+    )
+    assert sidecar.captured_at is not None and sidecar.captured_at.tzinfo is UTC
+    assert parse_sidecar(b"{}") == Sidecar()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"latitude": -90, "longitude": -180, "heading": 0, "lane": 0}',
+        b'{"latitude": 90, "longitude": 180, "heading": 360}',
+    ],
+)
+def test_sidecar_values_at_their_limits_are_accepted(body: bytes) -> None:
+    sidecar = parse_sidecar(body)
+    assert sidecar.latitude is not None and abs(sidecar.latitude) == 90
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"[1, 2]", "top level is not a JSON object"),
+        (b'{"camera_id": ""}', "camera_id=''"),
+        (b'{"captured_at": 7}', "captured_at=7 is not an ISO 8601 time with a zone"),
+        (b'{"lane": true}', "lane=True"),
+        (b'{"lane": 1.5}', "lane=1.5"),
+        (b'{"latitude": -90.5}', "latitude=-90.5 is outside [-90, 90]"),
+        (b'{"longitude": -180.5}', "longitude=-180.5 is outside [-180, 180]"),
+        (b'{"longitude": 180.5}', "longitude=180.5 is outside [-180, 180]"),
+        (b'{"heading": -0.5}', "heading=-0.5 is outside [0, 360]"),
+        (b'{"heading": 360.5}', "heading=360.5 is outside [0, 360]"),
+        (b'{"heading": true}', "heading=True is not a number"),
+        (b'{"heading": "north"}', "heading='north' is not a number"),
+    ],
+)
+def test_sidecar_refusals_name_the_field_and_value(body: bytes, detail: str) -> None:
+    with pytest.raises(Quarantined) as exc:
+        parse_sidecar(body)
+    assert (exc.value.reason, exc.value.detail) == (QuarantineReason.MALFORMED_SIDECAR, detail)
+
+
+def test_sidecar_not_json_says_so() -> None:
+    with pytest.raises(Quarantined) as exc:
+        parse_sidecar(b"{oops")
+    assert exc.value.detail.startswith("not JSON: ")
+
+
+def test_sidecar_and_key_times_exactly_the_tolerance_apart_agree() -> None:
+    gap = timedelta(seconds=SETTINGS.sidecar_key_tolerance_seconds)
+    sidecar = Sidecar(captured_at=KEY_TIME + gap)
+    key = KeyFacts("cam-1", KEY_TIME)
+    assert resolve_capture(key, sidecar, None, SETTINGS, AS_OF) == (KEY_TIME + gap, "sidecar")
+    with pytest.raises(Quarantined) as exc:
+        resolve_capture(key, Sidecar(captured_at=KEY_TIME + gap * 2), None, SETTINGS, AS_OF)
+    assert exc.value.detail == (
+        "sidecar captured_at 2026-03-10T12:04:00+00:00 is 240s from the key's "
+        "2026-03-10T12:00:00+00:00 (tolerance 120s)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "sidecar", "detail"),
+    [
+        (KeyFacts("cam-1", KEY_TIME), Sidecar(camera_id="cam-2"),
+         "sidecar camera_id='cam-2' but key says 'cam-1'"),
+        (KeyFacts("cam-1", None), None, "no capture time in sidecar, key or EXIF"),
+        (KeyFacts("cam-1", AS_OF + timedelta(hours=1)), None,
+         "captured_at 2026-03-11T01:00:00+00:00 (key) is after 2026-03-11T00:00:00+00:00"),
+        (KeyFacts("cam-1", AS_OF - timedelta(days=401)), None,
+         "captured_at 2025-02-03T00:00:00+00:00 (key) is over 400 days before "
+         "2026-03-11T00:00:00+00:00"),
+    ],
+)  # fmt: skip
+def test_time_refusals_say_what_was_wrong(
+    key: KeyFacts, sidecar: Sidecar | None, detail: str
+) -> None:
+    with pytest.raises(Quarantined) as exc:
+        resolve_capture(key, sidecar, None, SETTINGS, AS_OF)
+    assert exc.value.detail == detail

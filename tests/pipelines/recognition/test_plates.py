@@ -304,3 +304,40 @@ def test_fit_lookalikes_only_swaps_lookalikes(text: str) -> None:
     changed = [(a, b) for a, b in zip(text, fitted, strict=True) if a != b]
     assert len(changed) <= 1
     assert all({a, b} in ({"O", "0"}, {"I", "1"}) for a, b in changed)
+
+
+# --- look-alike table, swap limit, jurisdiction ranking (mutation testing, issue 12; make mutate,
+# docs/mutation.md) ---
+
+
+def test_confusables_table_is_built_from_the_pairs() -> None:
+    from pipelines.recognition.plates import _build_confusables
+
+    table = _build_confusables()  # called here: the module's copy was built at import
+    assert set(table) == set(PLATE_ALPHABET)
+    assert table["0"] == frozenset("ODQU")
+    assert table["O"] == frozenset("0DQ")
+    assert table["1"] == frozenset("ITL")
+    assert table["N"] == frozenset("MH")
+    assert table["W"] == frozenset()
+
+
+def test_fit_lookalikes_swaps_at_most_one_character_by_default() -> None:
+    assert fit_lookalikes("AB1O123", WIDE_PLATE_FORMATS) == "AB1O123"
+    assert fit_lookalikes("AB1O123", WIDE_PLATE_FORMATS, max_swaps=2) == "ABI0123"
+
+
+@pytest.mark.parametrize(
+    ("texts", "state"),
+    [
+        (["Kansas"], "ks"),  # not Arkansas with two letters missing
+        (["Erkansas"], "ar"),  # Arkansas with one letter misread, not Kansas
+        (["Nevida"], "nv"),  # six letters: one error allowed
+    ],
+)
+def test_guess_jurisdiction_ranks_length_against_errors(texts: list[str], state: str) -> None:
+    assert guess_jurisdiction(texts) == state
+
+
+def test_substring_distance_of_an_empty_pattern_is_zero() -> None:
+    assert _substring_distance("", "ABC") == 0
