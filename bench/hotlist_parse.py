@@ -153,6 +153,7 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
+    load_before = os.getloadavg()[0]
     data = ncic_file(args.lines)
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"ncic-bench-{os.getpid()}.txt"
     path.write_bytes(data)
@@ -181,7 +182,9 @@ def main() -> None:
         text = (
             f"{HEADING}\n\n`python bench/hotlist_parse.py --lines {args.lines} --repeats {args.repeats}"
             f"{' --pg-url ...' if imported else ''}` on {os.cpu_count()} cores, {date.today()}; "
-            f"{len(data) / 2**20:,.0f} MiB file, target under 5 s.\n\n"
+            f"{len(data) / 2**20:,.0f} MiB file, target under 5 s. Load average (1 min) "
+            f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the runs: other "
+            "work on the machine slows these figures by that much.\n\n"
             "| measure | value |\n|---|---:|\n" + "\n".join(rows) + "\n"
         )
         write_section(args.out, HEADING, text)
