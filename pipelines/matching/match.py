@@ -184,58 +184,51 @@ def _lenient_pairs(reads: pl.LazyFrame, entry_folds: pl.DataFrame) -> pl.LazyFra
     """(read_id, entry_id, matched_text) for texts within one edit of a lenient entry after the
     look-alike fold; of several texts of one read hitting one entry, the read's own text wins,
     then the best-scored candidate."""
-    texts = _read_texts(reads)
     lengths = entry_folds["_efold"].str.len_chars()
     shortest, longest = int(lengths.min()), int(lengths.max())  # type: ignore[arg-type]
-    # Only folds of a length one edit from some entry's can hit; each distinct fold once.
-    folds = (
-        texts.select("_fold")
-        .filter(pl.col("_fold").str.len_chars().is_between(shortest - 1, longest + 1))
-        .unique()
+    # Only folds of a length one edit from some entry's can hit.
+    texts = _read_texts(reads).filter(
+        pl.col("_fold").str.len_chars().is_between(shortest - 1, longest + 1)
     )
+    indexed = entry_folds.with_row_index("_entry")
     if entry_folds.height <= BALL_MAX_ENTRIES:
-        fold_pairs = _ball_pairs(folds, entry_folds)
+        # The texts probe the balls directly: one probe each, no distinct pass over the reads.
+        ball = edit_ball(indexed.lazy(), "_efold", "_entry")
+        hits = texts.join(ball, left_on="_fold", right_on="_bkey")
     else:
-        fold_pairs = _neighbourhood_pairs(folds, entry_folds, longest)
+        folds = texts.select("_fold").unique()  # each distinct fold expands once
+        hits = texts.join(_neighbourhood_pairs(folds, indexed, longest), on="_fold")
     return (
-        texts.join(fold_pairs, on="_fold")
-        .group_by("read_id", "entry_id")
+        hits.group_by("read_id", "_entry")
         .agg(
             matched_text=pl.col("_text")
             .sort_by("_rank", "_score", descending=[False, True], nulls_last=True)
             .first()
         )
+        .join(indexed.lazy().select("_entry", "entry_id"), on="_entry")
+        .drop("_entry")
     )
 
 
 # Up to this many lenient entries, their whole one-edit balls (about 55 keys a character) are
-# the build side and each distinct read fold is probed once; beyond, both sides expand to their
-# deletion neighbourhoods (one probe per character of the fold). Same result either way.
+# the build side and each read text probes once; beyond, the distinct read folds and the entries
+# expand to their deletion neighbourhoods (a probe per character). Same result either way.
 BALL_MAX_ENTRIES = 50_000
 
 
-def _ball_pairs(folds: pl.LazyFrame, entry_folds: pl.DataFrame) -> pl.LazyFrame:
-    indexed = entry_folds.with_row_index("_entry")
-    ball = edit_ball(indexed.lazy(), "_efold", "_entry")
-    return (
-        folds.join(ball, left_on="_fold", right_on="_bkey")
-        .unique()
-        .join(indexed.lazy().select("_entry", "entry_id"), on="_entry")
-        .select("_fold", "entry_id")
-    )
-
-
 def _neighbourhood_pairs(
-    folds: pl.LazyFrame, entry_folds: pl.DataFrame, longest: int
+    folds: pl.LazyFrame, indexed_entries: pl.DataFrame, longest: int
 ) -> pl.LazyFrame:
-    """SymSpell: a read fold's key at each deletion position joins the entry keys deleted at the
-    same position (a substitution there) or not at all (the read has one character more); the
-    fold itself joins every entry key (equal, or the entry has one character more). Deleting at
-    the same position, or on one side only, is what proves one edit (``within_one_edit``), so
-    no pair needs verifying afterwards."""
-    indexed = entry_folds.with_row_index("_entry")
+    """(fold, entry index) pairs within one edit, by SymSpell: a read fold's key at each
+    deletion position joins the entry keys deleted at the same position (a substitution there)
+    or not at all (the read has one character more); the fold itself joins every entry key
+    (equal, or the entry has one character more). Deleting at the same position, or on one side
+    only, is what proves one edit (``AB`` and ``BA`` share ``A`` at different positions: two
+    edits), so no pair needs verifying afterwards."""
     entry_keys = (
-        deletion_neighbourhood(indexed.lazy(), "_efold").select("_entry", "_nkey", "_pos").collect()
+        deletion_neighbourhood(indexed_entries.lazy(), "_efold")
+        .select("_entry", "_nkey", "_pos")
+        .collect()
     )
     whole = entry_keys.filter(pl.col("_pos") < 0).select("_entry", "_nkey")
     pairs = [folds.join(entry_keys.lazy(), left_on="_fold", right_on="_nkey")]
@@ -246,12 +239,7 @@ def _neighbourhood_pairs(
                 pl.concat([at, whole]).lazy(), on="_nkey"
             )
         )
-    return (
-        pl.concat([p.select("_fold", "_entry") for p in pairs], parallel=False)
-        .unique()
-        .join(indexed.lazy().select("_entry", "entry_id"), on="_entry")
-        .select("_fold", "entry_id")
-    )
+    return pl.concat([p.select("_fold", "_entry") for p in pairs], parallel=False).unique()
 
 
 def _as_matches(hits: pl.LazyFrame) -> pl.LazyFrame:
