@@ -7,15 +7,13 @@ Data on stdout (one JSON object, or JSON lines), messages on stderr; a rejected 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from pipelines.config import Settings, load_settings
+from cli._auth import authenticated, catalog, settings_of
 
 __all__ = ["hotlists"]
 
@@ -38,31 +36,8 @@ def hotlists() -> None:
     pass
 
 
-def _settings(ctx: click.Context) -> Settings:
-    root = ctx.find_root()
-    return load_settings(root.obj if isinstance(root.obj, str) else None)
-
-
-def _engine(settings: Settings) -> Any:
-    from pipelines.storage.catalog import engine_for, upgrade_catalog
-
-    upgrade_catalog(settings.catalog_url)
-    return engine_for(settings.catalog_url)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _authenticate(settings: Settings, name: str, now: datetime) -> Any:
-    """The user ``name``, with the password from ``ALPR_PASSWORD`` or a prompt."""
-    from pipelines.audit.users import authenticate
-
-    password = os.environ.get("ALPR_PASSWORD")
-    if password is None:
-        password = click.prompt(f"password for {name}", hide_input=True, err=True)
-    with _engine(settings).begin() as conn:
-        return authenticate(conn, name, password, now=now, auth=settings.auth)
 
 
 @hotlists.command("import")
@@ -92,10 +67,10 @@ def import_cmd(
 
     if force and not (user and (reason or "").strip()):
         raise PolicyRefusal("--force needs --user (an administrator) and --reason")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     now = _now()
-    _engine(settings)
-    actor = _authenticate(settings, user, now) if force and user else None
+    catalog(settings)
+    actor = authenticated(settings, user, now=now) if force and user else None
     result = import_file(
         settings,
         Path(file).read_bytes(),
@@ -121,8 +96,8 @@ def entries_cmd(ctx: click.Context, list_name: str, fmt: str) -> None:
     from pipelines.hotlists.snapshot import active_entries
     from pipelines.hotlists.tables import hotlist_lists
 
-    settings = _settings(ctx)
-    with _engine(settings).connect() as conn:
+    settings = settings_of(ctx)
+    with catalog(settings).connect() as conn:
         list_format = conn.execute(
             sa.select(hotlist_lists.c.format).where(hotlist_lists.c.list_name == list_name)
         ).scalar_one_or_none()
@@ -160,7 +135,7 @@ def refresh_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     from pipelines.errors import ConfigError
     from pipelines.hotlists.refresh import refresh_source
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     sources = settings.hotlists.sources
     if names:
         unknown = sorted(set(names) - {s.name for s in sources})
@@ -171,7 +146,7 @@ def refresh_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
         sources = tuple(s for s in sources if s.name in names)
     if not sources:
         raise ConfigError("no hotlist source is configured ([[hotlists.sources]])")
-    _engine(settings)
+    catalog(settings)
     failed = False
     for source in sources:
         outcome = refresh_source(settings, source, now=_now())
@@ -193,8 +168,8 @@ def status_cmd(ctx: click.Context) -> None:
 
     from pipelines.hotlists.snapshot import list_status
 
-    settings = _settings(ctx)
-    with _engine(settings).connect() as conn:
+    settings = settings_of(ctx)
+    with catalog(settings).connect() as conn:
         status = list_status(
             conn,
             _now(),
@@ -240,11 +215,11 @@ def local_add(
     """Add an agency-local entry; prints it as one JSON object."""
     from pipelines.hotlists.local import add_local_entry
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     now = _now()
-    actor = _authenticate(settings, user, now)
+    actor = authenticated(settings, user, now=now)
     expires_at = datetime.combine(expires.date(), time.min, tzinfo=UTC)
-    with _engine(settings).begin() as conn:
+    with catalog(settings).begin() as conn:
         entry = add_local_entry(
             conn,
             user=actor,
@@ -296,10 +271,10 @@ def lookup_cmd(
 
     if not reason.strip():  # before asking for a password
         raise PolicyRefusal("policy B.6: a hotlist lookup needs a reason (--reason)")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     now = _now()
-    actor = _authenticate(settings, user, now)
-    with _engine(settings).begin() as conn:
+    actor = authenticated(settings, user, now=now)
+    with catalog(settings).begin() as conn:
         found = audited_lookup(conn, actor, plate, state, reason=reason, now=now)
     for row in found.iter_rows(named=True):
         click.echo(json.dumps(row))
