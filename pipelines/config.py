@@ -30,7 +30,9 @@ __all__ = [
     "IngestSettings",
     "MatchingSettings",
     "PolicySettings",
+    "PreservationSettings",
     "RecognitionSettings",
+    "RetentionSettings",
     "S3Settings",
     "Settings",
     "WebSettings",
@@ -169,6 +171,66 @@ class PolicySettings:
         if not 1 <= self.retention_days <= 365:
             raise ConfigError(
                 f"policy.retention_days={self.retention_days} must be 1..365 (PP-9126 C.4.a)"
+            )
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """Days each data class is kept, counted from capture time (UTC); PP-9126 C.4.a: at most 365.
+
+    A capture date expires as a whole once its first instant is that many days old, so nothing
+    older than the period survives a nightly run (see ``pipelines/retention/policy.py``).
+    """
+
+    images_days: int = 365  # source objects and sidecars, the images table, plate crops
+    reads_days: int = 365  # reads, detections, recognition_errors
+    quarantine_days: int = 365  # quarantined objects (from registration when no capture time)
+    alerts_days: int = 365  # alerts and their copies of reads (hits, transitions, deliveries)
+    # SeaweedFS keeps deleted bytes until its volumes are vacuumed: its master is asked to after a
+    # run. "auto": the master of the embedded store (S3 port + 1000) when the S3 server says it
+    # is SeaweedFS; "": none (AWS S3: lifecycle rules on noncurrent versions); or a URL.
+    seaweed_master_url: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("images_days", "reads_days", "quarantine_days", "alerts_days"):
+            value = getattr(self, name)
+            if not 1 <= value <= 365:
+                raise ConfigError(f"retention.{name}={value} must be 1..365 (PP-9126 C.4.a)")
+        url = self.seaweed_master_url
+        if url not in ("auto", "") and not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"retention.seaweed_master_url={url!r}; valid values: 'auto', '' or an http(s) URL"
+            )
+
+
+@dataclass(frozen=True)
+class PreservationSettings:
+    """Evidence preserved past retention (PP-9126 C.4.c, C.5)."""
+
+    # Never the drops or lake bucket; created with S3 Object Lock, refused if it lacks it.
+    evidence_bucket: str = "alpr-evidence"
+    object_lock_days: int = 3650  # COMPLIANCE retention of each evidence object: nobody shortens it
+    access_report_after_days: int = 365  # C.5: older preserved data needs a field interview report
+
+    def __post_init__(self) -> None:
+        value = self.evidence_bucket
+        if (
+            not (3 <= len(value) <= 63)
+            or not value.replace("-", "").isalnum()
+            or value != value.lower()
+        ):
+            raise ConfigError(
+                f"preservation.evidence_bucket={value!r} is not a valid bucket name "
+                "(3-63 lowercase letters, digits and '-')"
+            )
+        if not 1 <= self.object_lock_days <= 36500:
+            raise ConfigError(
+                f"preservation.object_lock_days={self.object_lock_days} must be 1..36500"
+            )
+        if not 1 <= self.access_report_after_days <= 365:
+            raise ConfigError(
+                f"preservation.access_report_after_days={self.access_report_after_days} must be "
+                "1..365 (PP-9126 C.5: one year at most)"
             )
 
 
@@ -377,6 +439,8 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     hotlists: HotlistSettings = field(default_factory=HotlistSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    preservation: PreservationSettings = field(default_factory=PreservationSettings)
 
     @property
     def catalog_url(self) -> str:
