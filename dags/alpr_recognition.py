@@ -54,6 +54,8 @@ def alpr_recognition() -> None:
 
         run_id = get_current_context()["dag_run"].run_id
         report = recognize_partition(load_settings(), date.fromisoformat(day), run_id)
+        # Tells the matching DAG, which this asset event triggers, which date to match.
+        get_current_context()["outlet_events"][reads].extra = {"capture_date": day}
         return {
             "capture_date": day,
             "images": report.images,
