@@ -10,10 +10,15 @@ import json
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cli._auth import authenticated, catalog, settings_of
+from pipelines.config import Settings
+
+if TYPE_CHECKING:
+    from pipelines.hotlists.snapshot import ImportResult
 
 __all__ = ["hotlists"]
 
@@ -26,6 +31,7 @@ Examples:
   alpr hotlists entries --list ncic --format jsonl
   alpr hotlists refresh                      every configured source ([[hotlists.sources]])
   alpr hotlists refresh --source ccic
+  alpr hotlists retro-match --list ncic --version 7   redo a version's retro-matching
   alpr hotlists local add ABC123 --state CO --list local --reason "..." --expires 2027-01-31 --user ana
   alpr hotlists status                       versions, ages and staleness of every list
 """
@@ -82,6 +88,7 @@ def import_cmd(
         reason=reason,
     )
     click.echo(json.dumps(result.summary()))
+    _retro_match(settings, result, now)
 
 
 @hotlists.command("entries")
@@ -149,8 +156,11 @@ def refresh_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     catalog(settings)
     failed = False
     for source in sources:
-        outcome = refresh_source(settings, source, now=_now())
+        now = _now()
+        outcome = refresh_source(settings, source, now=now)
         click.echo(json.dumps(outcome.summary()))
+        if outcome.result is not None:
+            _retro_match(settings, outcome.result, now)
         if outcome.status == "rejected":
             failed = True
             click.echo(f"error: {outcome.error}", err=True)
@@ -158,6 +168,43 @@ def refresh_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
             click.echo(f"{source.name}: unchanged (sha256 of the active version)", err=True)
     if failed:
         sys.exit(1)
+
+
+def _retro_match(settings: Settings, result: ImportResult, now: datetime) -> None:
+    """After an activation, as the schedules do: stored reads against the entries added, pending
+    alerts on the entries removed cleared. The list stays active if this fails: say how to redo it."""
+    if not (result.added_entry_ids or result.removed_entry_ids):
+        return
+    from botocore.exceptions import BotoCoreError
+
+    from pipelines.errors import StorageError
+    from pipelines.matching.run import retro_match_refresh
+
+    try:
+        report = retro_match_refresh(settings, result, now=now)
+    except (StorageError, BotoCoreError, OSError) as exc:
+        click.echo(
+            f"warning: version {result.version} of {result.list_name!r} is active, but retro-"
+            f"matching failed ({type(exc).__name__}); redo it with: alpr hotlists retro-match "
+            f"--list {result.list_name} --version {result.version}",
+            err=True,
+        )
+        return
+    click.echo(f"retro-match: {json.dumps(report.summary())}", err=True)
+
+
+@hotlists.command("retro-match")
+@click.option("--list", "list_name", required=True)
+@click.option("--version", type=int, required=True, help="the version whose changes to match")
+@click.pass_context
+def retro_match_cmd(ctx: click.Context, list_name: str, version: int) -> None:
+    """Match the stored reads (within retention) against the entries a version added, and clear
+    the pending alerts on those it removed; idempotent. Prints one JSON object."""
+    from pipelines.matching.run import retro_match_version
+
+    settings = settings_of(ctx)
+    catalog(settings)
+    click.echo(json.dumps(retro_match_version(settings, list_name, version, now=_now()).summary()))
 
 
 @hotlists.command("status")

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +175,27 @@ def test_local_add_and_status(alpr_env: dict[str, str], settings: Settings) -> N
 def test_entries_of_an_unknown_list(alpr_env: dict[str, str], args: list[str]) -> None:
     done = alpr(alpr_env, "hotlists", "entries", *args)
     assert done.returncode == 2 and "no list named 'nothing'" in done.stderr
+
+
+def test_an_import_retro_matches_the_stored_reads_as_the_schedules_do(
+    settings: Settings, alpr_env: dict[str, str], tmp_path: Path
+) -> None:
+    # The command runs on the real clock, so the stored read is of a day relative to it.
+    from tests.pipelines.matching.test_run import alert_rows, ncic_file, read, write_reads
+
+    seen = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    write_reads(settings, seen.date(), read("r1", "KLM456", "WY", seen))
+    ncic = tmp_path / "ncic.txt"
+    ncic.write_bytes(ncic_file(("KLM456", "WY"), ("ZZZ999", "CO")))
+
+    done = alpr(alpr_env, "hotlists", "import", str(ncic), "--format", "ncic", "--list", "ncic")
+
+    assert done.returncode == 0, done.stderr
+    assert '"alerts_raised": 1' in done.stderr
+    rows = alert_rows(settings)
+    assert rows.select("read_id", "entry_plate", "seen_before_listed").rows() == [
+        ("r1", "KLM456", True)
+    ]
+    again = alpr(alpr_env, "hotlists", "retro-match", "--list", "ncic", "--version", "1")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["alerts_raised"] == 0 and alert_rows(settings).height == 1
