@@ -2,7 +2,8 @@
 
 Rules (issue 8, policy C.1-C.3: a hit is one element of reasonable suspicion, never more):
 
-* Exact: the read's match key (``plates.match_key_expr``: O/0 and I/1 folded) equals the entry's
+* Exact: the read's match key (``plates.match_key_expr``: O/0 and I/1 folded; a read's text is
+  normalised by construction, so only folded here) equals the entry's
   and the states agree. Every list gets exact hits.
 * States agree when they are equal (case-insensitive), when the read has no state (it then
   matches entries of every state and is flagged ``state_not_read``: check it), or when the entry
@@ -34,7 +35,7 @@ from pipelines.matching._keys import (
 )
 from pipelines.matching.schema import MATCHES_SCHEMA
 from pipelines.recognition.partition import READS_SCHEMA
-from pipelines.recognition.plates import match_key_expr
+from pipelines.recognition.plates import match_key_expr, normalise_plate
 
 __all__ = ["lookup", "match_reads", "retro_match"]
 
@@ -117,7 +118,7 @@ def lookup(text: str, state: str | None, entries: pl.LazyFrame | pl.DataFrame) -
     """
     read = pl.DataFrame({name: [None] for name in READS_SCHEMA}, schema=READS_SCHEMA).with_columns(
         read_id=pl.lit("lookup"),
-        plate_text=pl.lit(text, pl.String),
+        plate_text=pl.lit(normalise_plate(text), pl.String),  # as typed; reads are normalised
         jurisdiction=pl.lit(state, pl.String),
     )
     every_list_lenient = entries.lazy().with_columns(match_strategy=pl.lit("lenient"))
@@ -146,7 +147,7 @@ def _states_agree() -> pl.Expr:
 
 def _exact_hits(read_side: pl.LazyFrame, entry_side: pl.LazyFrame) -> pl.LazyFrame:
     return (
-        read_side.with_columns(_key=match_key_expr("plate_text"))
+        read_side.with_columns(_key=match_key_expr("plate_text", normalised=True))
         .filter(pl.col("_key") != "")
         .join(entry_side, left_on="_key", right_on="match_key")
         .filter(_states_agree())

@@ -341,3 +341,13 @@ def test_guess_jurisdiction_ranks_length_against_errors(texts: list[str], state:
 
 def test_substring_distance_of_an_empty_pattern_is_zero() -> None:
     assert _substring_distance("", "ABC") == 0
+
+
+@given(st.lists(messy_text, max_size=8))
+def test_match_key_of_normalised_text_skips_only_the_normalisation(texts: list[str]) -> None:
+    # Reads hold normalised text (PlateRead), so matching folds them without normalising again.
+    frame = pl.DataFrame(
+        {"plate": [normalise_plate(t) for t in texts]}, schema={"plate": pl.String}
+    )
+    keys = frame.select(match_key_expr("plate", normalised=True)).to_series().to_list()
+    assert keys == [match_key(t) for t in texts]
