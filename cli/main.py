@@ -16,6 +16,8 @@ import click
 
 from cli.alerts import alerts
 from cli.hotlists import hotlists
+from cli.preservation import holds, preserve
+from cli.retention import retention
 from cli.serve import serve
 from cli.users import users
 from pipelines import __version__
@@ -352,6 +354,9 @@ cli.add_command(serve)
 cli.add_command(hotlists)
 cli.add_command(users)
 cli.add_command(alerts)
+cli.add_command(retention)
+cli.add_command(preserve)
+cli.add_command(holds)
 
 
 def main() -> None:
