@@ -456,7 +456,7 @@ class _Pass:
         gone = judged.filter("delete")
         entry.deleted += gone.height
         entry.held += judged.filter(pl.col("expired") & pl.col("held")).height
-        for (day, camera), n in (
+        for day, camera, n in (
             gone.group_by(pl.col("captured_at").dt.date(), "camera_id").len().iter_rows()
         ):
             by_camera = entry.by_day.setdefault(day.isoformat(), {})

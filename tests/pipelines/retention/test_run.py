@@ -207,3 +207,27 @@ def test_shorter_periods_apply_per_data_class(
     assert len(versions(settings, settings.s3.lake_bucket, f"crops/{recent.day.isoformat()}/")) == 3
     assert scan_table(settings, "reads").collect().height == 0
     assert scan_table(settings, "images").collect().height == len(recent.keys)
+
+
+def test_quarantined_objects_age_from_registration_when_they_have_no_capture_time(
+    settings: Settings, as_of: datetime
+) -> None:
+    client = s3_client(settings.s3)
+    drops = settings.s3.drops_bucket
+    client.put_bucket_versioning(Bucket=drops, VersioningConfiguration={"Status": "Enabled"})
+    client.put_object(Bucket=drops, Key="cam-01/old-empty.jpg", Body=b"")
+    register_drops(settings, "ingest-old", as_of - timedelta(days=200))
+    client.put_object(Bucket=drops, Key="cam-01/new-empty.jpg", Body=b"")
+    register_drops(settings, "ingest-new", as_of - timedelta(days=2))
+    assert len(versions(settings, settings.s3.lake_bucket, "quarantine/")) == 2
+    short = settings.replace(retention={"quarantine_days": 30})
+
+    report = run_retention(short, as_of=as_of, dry_run=False)
+
+    assert report.classes["quarantine"].deleted == 1
+    assert [k for k, _ in versions(settings, drops)] == ["cam-01/new-empty.jpg"]
+    left = versions(settings, settings.s3.lake_bucket, "quarantine/")
+    assert [k.rsplit("/", 1)[1] for k, _ in left] == ["new-empty.jpg"]
+    with engine_for(settings.catalog_url).connect() as conn:
+        rows = dict(conn.execute(sa.select(camera_objects.c.key, camera_objects.c.status)).all())
+    assert rows == {"cam-01/old-empty.jpg": "deleted", "cam-01/new-empty.jpg": "quarantined"}
