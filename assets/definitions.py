@@ -6,6 +6,8 @@ import os
 
 import dagster as dg
 
+from assets.alerts.jobs import alerts_sweep_job
+from assets.alerts.schedules import build_alerts_schedules
 from assets.hotlists.assets import build_hotlist_assets
 from assets.hotlists.checks import build_freshness_checks
 from assets.hotlists.jobs import hotlist_checks_job, hotlists_job
@@ -47,11 +49,13 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             hotlist_checks_job,
             matching_job,
             retro_matching_job,
+            alerts_sweep_job,
         ],
         schedules=[
             ingest_job_schedule,
             images_job_schedule,
             *build_hotlist_schedules(settings.hotlists),
+            *build_alerts_schedules(settings.alerts),
         ],
         sensors=[
             camera_drop_sensor,

@@ -120,10 +120,7 @@ def sweep(ctx: click.Context) -> None:
     """Escalate and expire overdue pending alerts, as the schedules do (service account)."""
     settings = settings_of(ctx)
     catalog(settings)
-    service = _service(settings)
-    now = datetime.now(UTC)
-    result = {"escalated": service.escalate_overdue(now), "expired": service.expire_overdue(now)}
-    click.echo(json.dumps(result))
+    click.echo(json.dumps(_service(settings).sweep(datetime.now(UTC))))
 
 
 def _service(settings: Settings) -> AlertService:

@@ -271,6 +271,7 @@ class AlertSettings:
     duplicate_window_minutes: int = 10  # same entry, plate and camera: one alert with a count
     review_minutes: int = 15  # a pending alert older than this is escalated
     expire_hours: int = 24  # ... and one older than this expires
+    sweep_cron: str = "*/5 * * * *"  # how often the schedules escalate and expire (UTC)
     review_base_url: str = "http://127.0.0.1:8000"  # links in notifications: <base>/alerts/<id>
     webhooks: tuple[str, ...] = ()  # URLs POSTed a signed JSON payload for each new alert
     webhook_secret: str = ""  # HMAC-SHA256 key; prefer ALPR_ALERTS_WEBHOOK_SECRET
@@ -283,6 +284,7 @@ class AlertSettings:
         for name in ("duplicate_window_minutes", "review_minutes", "expire_hours"):
             _positive(f"alerts.{name}", getattr(self, name))
         _positive("alerts.webhook_max_attempts", self.webhook_max_attempts)
+        _check_cron("alerts.sweep_cron", self.sweep_cron)
         if self.expire_hours * 60 <= self.review_minutes:
             raise ConfigError(
                 f"alerts.expire_hours={self.expire_hours} must be later than "
@@ -368,11 +370,7 @@ class HotlistSettings:
         if self.fetch_timeout_seconds <= 0:
             raise ConfigError("hotlists.fetch_timeout_seconds must be positive")
         for name in ("refresh_cron", "check_cron"):
-            if len(getattr(self, name).split()) != 5:
-                raise ConfigError(
-                    f"hotlists.{name}={getattr(self, name)!r} must be a cron expression of 5 "
-                    "fields (minute hour day month weekday), e.g. '30 5 * * *'"
-                )
+            _check_cron(f"hotlists.{name}", getattr(self, name))
         _check_timezone("hotlists.refresh_timezone", self.refresh_timezone)
         names = [s.name for s in self.sources]
         twice = sorted({n for n in names if names.count(n) > 1})
@@ -504,6 +502,14 @@ def _check_timezone(key: str, name: str) -> None:
             f"{key}={name!r} is not a time zone; valid values: IANA names such as "
             "'America/Denver' or 'UTC'"
         ) from None
+
+
+def _check_cron(key: str, value: str) -> None:
+    if len(value.split()) != 5:
+        raise ConfigError(
+            f"{key}={value!r} must be a cron expression of 5 fields "
+            "(minute hour day month weekday), e.g. '30 5 * * *'"
+        )
 
 
 def _positive(key: str, value: int) -> None:

@@ -1,24 +1,11 @@
 """Ingestion assets: the ledger of camera objects, and the ``images`` table partitioned by day."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
-from pydantic import Field
 
+from assets._time import ReferenceTime
 from assets.partitions import INGEST_GROUP, daily_partitions
 from assets.resources import AlprSettings
 from pipelines import ingest
-
-
-class RegistrationConfig(dg.Config):
-    """Launchpad config of a registration run."""
-
-    as_of: str | None = Field(
-        default=None,
-        description="Reference time for the plausibility checks (ISO 8601, UTC); empty: now. "
-        "Capture times after it, or older than ingest.max_age_days before it, "
-        "are quarantined.",
-    )
 
 
 @dg.asset(
@@ -29,11 +16,11 @@ class RegistrationConfig(dg.Config):
     "(ingested, or quarantined with its reason).",
 )
 def camera_objects(
-    context: dg.AssetExecutionContext, config: RegistrationConfig, alpr: AlprSettings
+    context: dg.AssetExecutionContext, config: ReferenceTime, alpr: AlprSettings
 ) -> dg.MaterializeResult:
-    as_of = datetime.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC)
-    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)  # naive times are UTC
-    report = ingest.register_drops(alpr.load(), context.run_id, as_of=as_of)
+    # The reference time of the plausibility checks: capture times after it, or more than
+    # ingest.max_age_days before it, are quarantined.
+    report = ingest.register_drops(alpr.load(), context.run_id, as_of=config.now())
     return dg.MaterializeResult(
         metadata={
             "listed": report.listed,

@@ -149,6 +149,11 @@ class AlertService:
         self.notify(ids, now=now, event="alert.escalated")
         return ids
 
+    def sweep(self, now: datetime) -> dict[str, list[str]]:
+        """What the schedules run every ``alerts.sweep_cron``: escalate the pending alerts nobody
+        reviewed in time, then expire those older than ``alerts.expire_hours``."""
+        return {"escalated": self.escalate_overdue(now), "expired": self.expire_overdue(now)}
+
     def mark_entries_cleared(self, entry_ids: Iterable[str], *, now: datetime) -> list[str]:
         with self.engine.begin() as conn:
             return _core.mark_entries_cleared(conn, entry_ids, now=now)

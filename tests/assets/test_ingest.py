@@ -8,7 +8,8 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.ingest.assets import RegistrationConfig, camera_objects, images
+from assets._time import ReferenceTime
+from assets.ingest.assets import camera_objects, images
 from assets.ingest.sensors import camera_drop_sensor
 from assets.resources import AlprSettings
 from pipelines.config import Settings
@@ -17,7 +18,7 @@ from pipelines.storage.tables import scan_table
 
 
 def _registration(as_of: datetime) -> dg.RunConfig:
-    return dg.RunConfig({"ingest__camera_objects": RegistrationConfig(as_of=as_of.isoformat())})
+    return dg.RunConfig({"ingest__camera_objects": ReferenceTime(as_of=as_of.isoformat())})
 
 
 def test_assets_materialise_with_metadata(
