@@ -174,6 +174,9 @@ class PolicySettings:
             )
 
 
+RETENTION_PERIODS = ("images_days", "reads_days", "quarantine_days", "alerts_days")
+
+
 @dataclass(frozen=True)
 class RetentionSettings:
     """Days each data class is kept, counted from capture time (UTC); PP-9126 C.4.a: at most 365.
@@ -182,20 +185,24 @@ class RetentionSettings:
     older than the period survives a nightly run (see ``pipelines/retention/policy.py``).
     """
 
-    images_days: int = 365  # source objects and sidecars, the images table, plate crops
-    reads_days: int = 365  # reads, detections, recognition_errors
-    quarantine_days: int = 365  # quarantined objects (from registration when no capture time)
-    alerts_days: int = 365  # alerts and their copies of reads (hits, transitions, deliveries)
+    # Each at most policy.retention_days, the department's ceiling; 0: that ceiling.
+    images_days: int = 0  # source objects and sidecars, the images table, plate crops
+    reads_days: int = 0  # reads, detections, recognition_errors
+    quarantine_days: int = 0  # quarantined objects (from registration when no capture time)
+    alerts_days: int = 0  # alerts and their copies of reads (hits, transitions, deliveries)
     # SeaweedFS keeps deleted bytes until its volumes are vacuumed: its master is asked to after a
     # run. "auto": the master of the embedded store (S3 port + 1000) when the S3 server says it
     # is SeaweedFS; "": none (AWS S3: lifecycle rules on noncurrent versions); or a URL.
     seaweed_master_url: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("images_days", "reads_days", "quarantine_days", "alerts_days"):
+        for name in RETENTION_PERIODS:
             value = getattr(self, name)
-            if not 1 <= value <= 365:
-                raise ConfigError(f"retention.{name}={value} must be 1..365 (PP-9126 C.4.a)")
+            if not 0 <= value <= 365:
+                raise ConfigError(
+                    f"retention.{name}={value} must be 1..365, or 0 for policy.retention_days "
+                    "(PP-9126 C.4.a)"
+                )
         url = self.seaweed_master_url
         if url not in ("auto", "") and not url.startswith(("http://", "https://")):
             raise ConfigError(
@@ -440,9 +447,23 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     preservation: PreservationSettings = field(default_factory=PreservationSettings)
 
+    def __post_init__(self) -> None:
+        ceiling = self.policy.retention_days
+        for name in RETENTION_PERIODS:
+            if getattr(self.retention, name) > ceiling:
+                raise ConfigError(
+                    f"retention.{name}={getattr(self.retention, name)} exceeds "
+                    f"policy.retention_days={ceiling}, the department's ceiling (PP-9126 C.4.a)"
+                )
+
     @property
     def catalog_url(self) -> str:
         return self.catalog.resolved_url(self.data_dir)
+
+    def retention_days(self, period: str) -> int:
+        """The days a data class is kept (``RETENTION_PERIODS``): its own setting, else the
+        policy's ceiling."""
+        return getattr(self.retention, period) or self.policy.retention_days
 
     def replace(self, **sections: Any) -> Settings:
         """A copy with whole sections or fields of sections replaced: ``replace(s3={"drops_bucket": "x"})``."""

@@ -170,7 +170,7 @@ def retro_match_refresh(
     service: AlertService | None = None,
 ) -> RetroReport:
     """After a list's refresh: mark the pending alerts on the entries it removed as cleared, and
-    match the reads within retention (``policy.retention_days`` before ``now``) against the
+    match the reads within retention (``retention.reads_days`` before ``now``) against the
     entries it added that are still active; hits on vehicles captured before their entry was
     first listed come flagged ``seen_before_listed``. The hotlists import does not clear alerts
     itself: this is the one place it happens."""
@@ -179,7 +179,7 @@ def retro_match_refresh(
     change = change if isinstance(change, ListChange) else ListChange.of(change)
     service = service or AlertService(settings)
     cleared = service.mark_entries_cleared(change.removed_entry_ids, now=now)
-    since = now - timedelta(days=settings.policy.retention_days)
+    since = now - timedelta(days=settings.retention_days("reads_days"))
     matches = pl.DataFrame(schema=dict(MATCHES_SCHEMA))
     suppressed = raised = 0
     if change.added_entry_ids:
@@ -216,9 +216,9 @@ def retro_match_version(
 
 
 def reads_within_retention(settings: Settings, now: datetime) -> pl.LazyFrame:
-    """Every stored read captured within ``policy.retention_days`` before ``now`` (lazy; the
+    """Every stored read captured within ``retention.reads_days`` before ``now`` (lazy; the
     partition filter prunes older capture dates)."""
-    since = require_utc(now) - timedelta(days=settings.policy.retention_days)
+    since = require_utc(now) - timedelta(days=settings.retention_days("reads_days"))
     if not table_exists(settings, "reads"):
         return pl.LazyFrame(schema=READS_SCHEMA)
     return scan_table(settings, "reads").filter(

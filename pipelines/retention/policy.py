@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from pipelines.config import RetentionSettings
+from pipelines.config import Settings
 from pipelines.preservation.selection import held_expr
 
 __all__ = ["ITEMS_SCHEMA", "DataClass", "expiry_bound", "periods", "plan_deletions"]
@@ -52,12 +52,12 @@ def expiry_bound(as_of: datetime, days: int) -> datetime:
     return datetime.combine(last_expired + timedelta(days=1), time(), tzinfo=UTC)
 
 
-def periods(retention: RetentionSettings) -> dict[DataClass, int]:
+def periods(settings: Settings) -> dict[DataClass, int]:
     return {
-        DataClass.IMAGES: retention.images_days,
-        DataClass.READS: retention.reads_days,
-        DataClass.QUARANTINE: retention.quarantine_days,
-        DataClass.ALERTS: retention.alerts_days,
+        DataClass.IMAGES: settings.retention_days("images_days"),
+        DataClass.READS: settings.retention_days("reads_days"),
+        DataClass.QUARANTINE: settings.retention_days("quarantine_days"),
+        DataClass.ALERTS: settings.retention_days("alerts_days"),
     }
 
 

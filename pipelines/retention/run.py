@@ -104,7 +104,7 @@ def run_retention(
     as_of = require_utc(as_of)
     upgrade_catalog(settings.catalog_url)
     engine = engine_for(settings.catalog_url)
-    period_days = periods(settings.retention)
+    period_days = periods(settings)
     report = RetentionReport(
         run_id=f"retention-{as_of:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
         as_of=as_of,

@@ -481,3 +481,29 @@ def test_a_field_of_an_unknown_type_is_refused_by_name() -> None:
     with pytest.raises(ConfigError) as exc:
         _coerce("x.y", "1", complex)
     assert str(exc.value) == "x.y: unsupported type <class 'complex'>"
+
+
+# --- retention periods per data class, under the policy's ceiling (PP-9126 C.4.a) ---
+
+
+def test_a_retention_period_defaults_to_the_policy_ceiling_and_may_be_shorter() -> None:
+    settings = load_settings(
+        env={"ALPR_POLICY_RETENTION_DAYS": "30", "ALPR_RETENTION_QUARANTINE_DAYS": "7"}
+    )
+    assert settings.retention_days("reads_days") == 30
+    assert settings.retention_days("quarantine_days") == 7
+
+
+@pytest.mark.parametrize("days", [31, 365])
+def test_a_retention_period_above_the_policy_ceiling_is_refused(days: int) -> None:
+    env = {"ALPR_POLICY_RETENTION_DAYS": "30", "ALPR_RETENTION_IMAGES_DAYS": str(days)}
+    with pytest.raises(
+        ConfigError, match=f"retention.images_days={days} exceeds policy.retention_days=30"
+    ):
+        load_settings(env=env)
+
+
+@pytest.mark.parametrize("days", [-1, 366])
+def test_a_retention_period_outside_a_year_is_refused(days: int) -> None:
+    with pytest.raises(ConfigError, match=f"retention.alerts_days={days} must be 1..365"):
+        load_settings(env={"ALPR_RETENTION_ALERTS_DAYS": str(days)})
