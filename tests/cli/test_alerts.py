@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,32 +13,8 @@ from pipelines.alerts import AlertService
 from pipelines.audit.tables import audit_events, users
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
+from tests.cli._run import PASSWORD, alpr
 from tests.pipelines.alerts._helpers import RAISED, match, matches
-
-PASSWORD = "correct horse battery"
-FAST_AUTH = {
-    "ALPR_AUTH_ARGON2_MEMORY_KIB": "1024",
-    "ALPR_AUTH_ARGON2_TIME_COST": "1",
-    "ALPR_AUTH_ARGON2_PARALLELISM": "1",
-}
-
-
-def alpr(
-    env: dict[str, str], *args: str, password: str | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, **FAST_AUTH}
-    full.pop("ALPR_PASSWORD", None)
-    if password is not None:
-        full["ALPR_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-        input=stdin if stdin is not None else "",
-    )
 
 
 def _add(env: dict[str, str], name: str, role: str) -> subprocess.CompletedProcess[str]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,27 +11,8 @@ import pytest
 from pipelines.audit.users import Role, add_user
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
+from tests.cli._run import PASSWORD, alpr
 from tests.pipelines.hotlists.samples import CCIC_GOOD, NCIC_GOOD, NCIC_HEADER, ncic_record
-
-PASSWORD = "correct horse battery"
-
-
-def alpr(
-    env: dict[str, str], *args: str, password: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env}
-    full.pop("ALPR_PASSWORD", None)
-    if password is not None:
-        full["ALPR_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_import_and_entries(alpr_env: dict[str, str], tmp_path: Path) -> None:
