@@ -1,5 +1,5 @@
-"""A migrated PostgreSQL catalog of the test's own, with cheap argon2 cost (the hashes are still
-argon2id; one test checks the production cost)."""
+"""For the core tests: a migrated PostgreSQL catalog of the test's own, with a cheap argon2 cost
+(the hashes are still argon2id; tests/pipelines/audit checks the production cost)."""
 
 from __future__ import annotations
 
