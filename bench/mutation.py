@@ -80,6 +80,34 @@ EQUIVALENT: dict[str, str] = {
     f"{_CONFIG}ǁRecognitionSettingsǁ__post_init____mutmut_29": "image_size 1 is refused either "
     "way: it is no multiple of 32",
     f"{_CONFIG}ǁHotlistSourceǁ__post_init____mutmut_40": "split('/', 2)[0] is split('/', 1)[0]",
+    f"{_CHECKS}_exif_time__mutmut_16": "also stripping 'X': an EXIF date never starts or ends so",
+    **{
+        f"{_PLATES}plate_candidates__mutmut_{n}": "zip of equal lengths (checked just before): "
+        "strict or not, the same pairs"
+        for n in (20, 23, 24, 135, 138, 139)
+    },
+    f"{_PLATES}plate_candidates__mutmut_67": "no look-alikes: dict.fromkeys of nothing is {} too",
+    f"{_PLATES}plate_candidates__mutmut_72": "look-alike weights are divided by their total",
+    f"{_PLATES}plate_candidates__mutmut_77": "a total of 0 means no alternatives to add",
+    f"{_PLATES}plate_candidates__mutmut_124": "readings in the pool are unique (one per index "
+    "vector, distinct characters per column), so there is never an earlier score to keep",
+}
+
+# Survivors that are not equivalent but stay, with why: counted as survived, shown in the docs.
+OPEN: dict[str, str] = {
+    **{
+        f"{_CHECKS}_plain_jpeg_size__mutmut_{n}": "a frame header with zero components passes "
+        "the fast path (the mutant sends it to PIL, which is stricter): a gap in the code, not "
+        "the tests; follow-up: require at least one component"
+        for n in (49, 50)
+    },
+    **{
+        f"{_CHECKS}inspect_image__mutmut_{n}": "decodes JPEG and PNG as well: stricter, told "
+        "apart only by a corrupt middle with a clean end, which the end-marker design accepts"
+        for n in (64, 65, 66, 67)
+    },
+    f"{_CHECKS}_timestamp__mutmut_9": "also accepts a lower-case 'z' zone, which RFC 3339 "
+    "allows; refusing it is no policy rule either way",
 }
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code): a timeout or crash is a detected mutant.
@@ -102,8 +130,13 @@ class ModuleScore:
         return [m for m in self.survived if m in EQUIVALENT]
 
     @property
+    def open(self) -> list[str]:
+        return [m for m in self.survived if m in OPEN]
+
+    @property
     def unexplained(self) -> list[str]:
-        return [m for m in self.survived + self.no_tests + self.other if m not in EQUIVALENT]
+        listed = EQUIVALENT.keys() | OPEN.keys()
+        return [m for m in self.survived + self.no_tests + self.other if m not in listed]
 
     @property
     def score(self) -> float:
@@ -147,7 +180,7 @@ def scores(modules: list[str]) -> list[ModuleScore]:
 
 
 def report(results: list[ModuleScore], command: str, seconds: float | None) -> str:
-    stale = sorted(set(EQUIVALENT) - {m for r in results for m in r.survived})
+    stale = sorted((EQUIVALENT.keys() | OPEN.keys()) - {m for r in results for m in r.survived})
     lines = [
         "# Mutation testing",
         "",
@@ -163,6 +196,7 @@ def report(results: list[ModuleScore], command: str, seconds: float | None) -> s
         f"- date: {datetime.now(UTC):%Y-%m-%d}, mutmut {_mutmut_version()}, Python "
         f"{platform.python_version()}, {os.cpu_count()} cores",
     ]
+    lines.append(f"- code: {_revision()}")
     if seconds is not None:
         lines.append(f"- runtime of the whole run: {seconds / 60:.1f} min")
     lines += [
@@ -182,11 +216,16 @@ def report(results: list[ModuleScore], command: str, seconds: float | None) -> s
             lines += [f"`{r.path}`:", ""]
             lines += [f"- `{_short(m)}`: {EQUIVALENT[m]}" for m in sorted(r.equivalent, key=_key)]
             lines.append("")
+    if any(r.open for r in results):
+        lines += ["## Survivors kept, not equivalent", ""]
+        for r in results:
+            lines += [f"- `{r.path}` `{_short(m)}`: {OPEN[m]}" for m in sorted(r.open, key=_key)]
+        lines.append("")
     unexplained = [m for r in results for m in r.unexplained]
     if unexplained or stale:
         lines += ["## Not reviewed yet", ""]
         lines += [f"- `{m}`: survived, neither killed nor explained" for m in unexplained]
-        lines += [f"- `{m}`: listed as equivalent but no longer survives" for m in stale]
+        lines += [f"- `{m}`: listed above but no longer survives" for m in stale]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -197,6 +236,21 @@ def _short(name: str) -> str:
 def _key(name: str) -> tuple[str, int]:
     match = re.search(r"^(.*)__mutmut_(\d+)$", name)
     return (match.group(1), int(match.group(2))) if match else (name, 0)
+
+
+def _revision() -> str:
+    """The commit the mutated modules come from, and whether they had changes on top of it."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", *mutated_modules(mutmut_config())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    changed = ", ".join(line[3:] for line in dirty.splitlines())
+    return f"{head}, with uncommitted changes to {changed}" if dirty else head
 
 
 def _mutmut_version() -> str:
@@ -211,9 +265,12 @@ def main() -> int:
     parser.add_argument("--no-run", action="store_true", help="report on the last run only")
     parser.add_argument("--resume", action="store_true", help="keep mutmut's cached results")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--runtime", type=float, help="with --no-run: the run's minutes, for the docs"
+    )
     args = parser.parse_args()
     command = f"mutmut run --max-children {args.max_children}"
-    seconds = None
+    seconds = args.runtime * 60 if args.runtime else None
     if not args.no_run:
         mutmut = Path(sys.executable).with_name("mutmut")
         if not args.resume:
@@ -227,7 +284,7 @@ def main() -> int:
         args.out.write_text(text)
     print(text.split("\n## ")[0])
     failed = [r for r in results if r.score < TARGET or r.unexplained]
-    stale = set(EQUIVALENT) - {m for r in results for m in r.survived}
+    stale = (EQUIVALENT.keys() | OPEN.keys()) - {m for r in results for m in r.survived}
     for r in failed:
         print(f"{r.path}: {100 * r.score:.1f} %, {len(r.unexplained)} survivors not reviewed")
     for m in sorted(stale):

@@ -343,7 +343,8 @@ def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
     [
         (_header(_sof(300, 260)), (300, 260)),
         (_header(_segment(0xE0, b""), _sof(640, 480, 3)), (640, 480)),  # an empty segment
-        (b"\xff\xd8\xff\xff" + _header(_sof(256, 512))[2:], (256, 512)),  # fill bytes
+        (b"\xff\xd8\xff" + _header(_sof(256, 512))[2:], (256, 512)),  # a fill byte
+        (_header(_segment(0xE2, b"\x00" * 300), _sof(8, 9)), (8, 9)),  # a segment over 255 bytes
         (_header(_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x/>"), _sof(8, 9)), (8, 9)),
         (_header(_sof(300, 260), _segment(0xC4, b"\x00" * 17)), (300, 260)),  # DHT is no frame
         (_header(_sof(0, 260)), None),  # no width
@@ -351,6 +352,7 @@ def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
         (_header(_segment(0xC0, b"\x08\x01\x00\x01\x00\x03\x11")), None),  # short frame header
         (_header(_segment(0xE1, b"Exif\x00\x00MM"), _sof(8, 9)), None),  # EXIF: PIL reads it
         (b"\xff\xd8" + _sof(300, 260), None),  # no start of scan
+        (b"\xff\xd8" + _sof(300, 260)[:8], None),  # a frame header cut short
         (b"\xff\xd8\xff\xe0\x00\x01" + _header(_sof(8, 9))[2:], None),  # length below 2
         (b"\xff\xd8\x00\xe0" + _header(_sof(8, 9))[2:], None),  # no marker
         (_encoded("PNG"), None),
@@ -518,3 +520,17 @@ def test_time_refusals_say_what_was_wrong(
     with pytest.raises(Quarantined) as exc:
         resolve_capture(key, sidecar, None, SETTINGS, AS_OF)
     assert exc.value.detail == detail
+
+
+def test_a_jpeg_cut_in_its_scan_data_is_refused_as_truncated() -> None:
+    noise = Image.frombytes("L", (160, 120), bytes(range(256)) * 75)
+    buf = io.BytesIO()
+    noise.save(buf, format="JPEG", quality=95)
+    data = buf.getvalue()[:-200]
+    assert _plain_jpeg_size(data) == (160, 120)  # the header is whole: only the end is missing
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, SETTINGS)
+    assert (exc.value.reason, exc.value.detail) == (
+        QuarantineReason.TRUNCATED,
+        "JPEG data ends before its end marker",
+    )

@@ -351,3 +351,43 @@ def test_match_key_of_normalised_text_skips_only_the_normalisation(texts: list[s
     )
     keys = frame.select(match_key_expr("plate", normalised=True)).to_series().to_list()
     assert keys == [match_key(t) for t in texts]
+
+
+def test_candidates_of_two_characters_exactly() -> None:
+    # default confidence 0.9 each, the rest to the one look-alike of each (A/4, B/8); ties by text
+    cands = plate_candidates("AB")
+    assert [c for c, _ in cands] == ["AB", "4B", "A8", "48"]
+    assert [s for _, s in cands] == pytest.approx([0.81, 0.09, 0.09, 0.01])
+
+
+def test_certain_characters_have_no_alternatives() -> None:
+    assert plate_candidates("A", [1.0]) == (("A", 1.0),)
+    assert plate_candidates("AB", [1.5, 1.0]) == (("AB", 1.0),)  # clamped to 1
+
+
+def test_caller_alternatives_are_normalised_and_filtered() -> None:
+    # the read character itself, multi-character, empty and zero-probability alternatives drop out;
+    # the second position has none given, so its look-alike (B/8) would apply, but it is certain
+    alternatives = [{"O": 0.3, "0": 0.5, "OD": 0.2, "8": 0.0, "-": 0.4}]
+    cands = plate_candidates("0B", [0.6, 1.0], alternatives=alternatives)
+    assert [c for c, _ in cands] == ["0B", "OB"]
+    assert [s for _, s in cands] == pytest.approx([0.6, 0.4])
+
+
+@pytest.mark.parametrize(
+    ("formats", "top", "base_score"),
+    [
+        (("DDD",), 0.2475**3 * 0.1, 1e-6 * 0.9),  # the unlikely input fits, the others do not
+        (("LLL",), 0.2475**3 * 0.9, 1e-6 * 0.1),
+    ],
+)
+def test_an_unlikely_input_is_appended_with_its_format_prior(
+    formats: tuple[str, ...], top: float, base_score: float
+) -> None:
+    cands = plate_candidates("000", [0.01] * 3, formats=formats, limit=2)
+    assert [c for c, _ in cands] == ["DDD", "000"]
+    assert [s for _, s in cands] == pytest.approx([top, base_score])
+
+
+def test_at_most_eight_candidates_by_default() -> None:
+    assert len(plate_candidates("000", [0.5] * 3)) == 8
