@@ -70,14 +70,20 @@ def _is_free(port: int) -> bool:
     return True
 
 
+def start_seaweed(data_dir: Path) -> SeaweedServer:
+    """A SeaweedFS server on free ports with its data under ``data_dir``, started."""
+    port = _free_port_block()
+    s3 = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="test-secret")
+    server = SeaweedServer(s3, data_dir)
+    server.start()
+    return server
+
+
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Settings]:
     """A SeaweedFS server of the test session's own, on free ports."""
-    port = _free_port_block()
-    s3 = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="test-secret")
-    server = SeaweedServer(s3, tmp_path_factory.mktemp("seaweed"))
-    server.start()
-    yield s3
+    server = start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    yield server.s3
     server.stop()
 
 

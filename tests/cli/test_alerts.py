@@ -13,7 +13,8 @@ from pipelines.alerts import AlertService
 from pipelines.audit.tables import audit_events, users
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
-from tests.cli._run import PASSWORD, alpr
+from tests._users import PASSWORD
+from tests.cli._run import alpr
 from tests.pipelines.alerts._helpers import RAISED, match, matches
 
 

@@ -11,7 +11,8 @@ import pytest
 from pipelines.audit.users import Role, add_user
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
-from tests.cli._run import PASSWORD, alpr
+from tests._users import PASSWORD
+from tests.cli._run import alpr
 from tests.pipelines.hotlists.samples import CCIC_GOOD, NCIC_GOOD, NCIC_HEADER, ncic_record
 
 

@@ -12,7 +12,8 @@ from pipelines.audit.tables import audit_events
 from pipelines.audit.users import Role, add_user
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
-from tests.cli._run import PASSWORD, alpr
+from tests._users import PASSWORD
+from tests.cli._run import alpr
 from tests.pipelines.hotlists.samples import NCIC_HEADER, ncic_record
 
 NCIC = "\n".join(

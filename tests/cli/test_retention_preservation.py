@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,39 +10,15 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import Settings
+from tests._users import PASSWORD
+from tests.cli._run import alpr
 from tests.pipelines.retention._data import Day, seed
-
-PASSWORD = "correct horse battery"
-FAST_AUTH = {
-    "ALPR_AUTH_ARGON2_MEMORY_KIB": "1024",
-    "ALPR_AUTH_ARGON2_TIME_COST": "1",
-    "ALPR_AUTH_ARGON2_PARALLELISM": "1",
-}
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def env(alpr_env: dict[str, str]) -> dict[str, str]:
     bucket = f"evid-{uuid.uuid4().hex[:10]}"
-    return {**alpr_env, **FAST_AUTH, "ALPR_PRESERVATION_EVIDENCE_BUCKET": bucket}
-
-
-def alpr(
-    env: dict[str, str], *args: str, password: str | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env}
-    full.pop("ALPR_PASSWORD", None)
-    if password is not None:
-        full["ALPR_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        input=stdin,
-    )
+    return {**alpr_env, "ALPR_PRESERVATION_EVIDENCE_BUCKET": bucket}
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from pipelines.config import Settings, load_settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
-
-FAST_AUTH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
+from tests._users import FAST_AUTH
 
 
 @pytest.fixture

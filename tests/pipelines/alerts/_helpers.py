@@ -12,10 +12,10 @@ from pipelines.audit.tables import audit_events
 from pipelines.audit.users import User, add_user
 from pipelines.config import Settings
 from pipelines.storage.catalog import camera_objects
+from tests._users import PASSWORD
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # capture time of the first read
 RAISED = T0 + timedelta(minutes=2)  # when the first alerts are raised
-PASSWORD = "correct horse battery"
 _UTC = pl.Datetime("us", "UTC")
 MATCH_DTYPES: dict[str, Any] = {
     "read_id": pl.String,

@@ -22,9 +22,9 @@ from pipelines.audit.users import (
 )
 from pipelines.config import AuthSettings, Settings
 from pipelines.errors import AlprError, AuthenticationError, PermissionDenied
+from tests._users import PASSWORD
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery"
 
 
 def _events(engine: sa.Engine) -> list[sa.Row]:

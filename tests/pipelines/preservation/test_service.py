@@ -36,10 +36,8 @@ from pipelines.retention import run_retention
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table
+from tests._users import FAST_AUTH, PASSWORD
 from tests.pipelines.retention._data import Day, seed, versions
-
-FAST_AUTH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
