@@ -21,10 +21,13 @@ from assets.matching.assets import build_matching_assets
 from assets.matching.checks import alerts_match_volume
 from assets.matching.jobs import matching_job, retro_matching_job
 from assets.matching.sensors import hotlist_changes_sensor, reads_updated_sensor
+from assets.preservation.jobs import preservation_job
 from assets.recognition import assets as recognition_assets
 from assets.recognition.jobs import recognition_job
 from assets.recognition.sensors import images_updated_sensor
 from assets.resources import RESOURCES_BY_DEPLOYMENT
+from assets.retention.jobs import retention_job
+from assets.retention.schedules import build_retention_schedules
 from pipelines.config import Settings, load_settings
 
 deployment = os.environ.get("ALPR_DEPLOYMENT", "local")
@@ -50,12 +53,15 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             matching_job,
             retro_matching_job,
             alerts_sweep_job,
+            retention_job,
+            preservation_job,
         ],
         schedules=[
             ingest_job_schedule,
             images_job_schedule,
             *build_hotlist_schedules(settings.hotlists),
             *build_alerts_schedules(settings.alerts),
+            *build_retention_schedules(settings.retention),
         ],
         sensors=[
             camera_drop_sensor,

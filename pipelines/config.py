@@ -194,8 +194,10 @@ class RetentionSettings:
     # run. "auto": the master of the embedded store (S3 port + 1000) when the S3 server says it
     # is SeaweedFS; "": none (AWS S3: lifecycle rules on noncurrent versions); or a URL.
     seaweed_master_url: str = "auto"
+    nightly_cron: str = "15 2 * * *"  # when the schedules of both UIs run a pass (UTC)
 
     def __post_init__(self) -> None:
+        _check_cron("retention.nightly_cron", self.nightly_cron)
         for name in RETENTION_PERIODS:
             value = getattr(self, name)
             if not 0 <= value <= 365:

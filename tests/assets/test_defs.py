@@ -9,13 +9,21 @@ from pipelines.config import HotlistSource, load_settings
 def test_definitions_load() -> None:
     repo = defs.get_repository_def()
     jobs = {j.name for j in repo.get_all_jobs()}
-    assert {"ingest_job", "images_job", "recognition_job", "alerts_sweep_job"} <= jobs
+    assert {
+        "ingest_job",
+        "images_job",
+        "recognition_job",
+        "alerts_sweep_job",
+        "retention_job",
+        "preservation_job",
+    } <= jobs
     assert {s.name for s in repo.schedule_defs} == {
         "ingest_job_schedule",
         "images_job_schedule",
         "hotlists_job_schedule",
         "hotlist_checks_job_schedule",
         "alerts_sweep_job_schedule",
+        "retention_job_schedule",
     }
     assert {s.name for s in repo.sensor_defs} == {
         "camera_drop_sensor",
