@@ -54,7 +54,7 @@ class PreservationRequest(ReferenceTime):
 )
 def plan_days(config: PreservationRequest) -> Iterator[dg.DynamicOutput[DayRequest]]:
     from pipelines.preservation import Selection
-    from pipelines.preservation.backfill import split_by_day
+    from pipelines.preservation.backfill import day_shares
 
     whole = Selection(
         plates=tuple(config.plates),
@@ -63,10 +63,7 @@ def plan_days(config: PreservationRequest) -> Iterator[dg.DynamicOutput[DayReque
         end=_utc(config.window_to),
         read_ids=tuple(config.read_ids),
     )
-    for part in split_by_day(whole):
-        key = (
-            part.start.date().isoformat() if part.start else "read_ids" if part.read_ids else "all"
-        )
+    for key, part in day_shares(whole).items():
         yield dg.DynamicOutput(
             {
                 "user": config.user,

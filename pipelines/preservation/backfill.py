@@ -20,7 +20,7 @@ from pipelines.preservation.selection import Selection
 from pipelines.preservation.service import Preservation, request_preservation
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 
-__all__ = ["preserve_as", "split_by_day"]
+__all__ = ["day_shares", "preserve_as", "split_by_day"]
 
 
 def split_by_day(selection: Selection) -> list[Selection]:
@@ -37,6 +37,19 @@ def split_by_day(selection: Selection) -> list[Selection]:
     if selection.read_ids:
         days.append(Selection(read_ids=selection.read_ids))
     return days
+
+
+def day_shares(selection: Selection) -> dict[str, Selection]:
+    """``split_by_day`` keyed by share: the day (``YYYY-MM-DD``), ``read_ids``, or ``whole``
+    (no window). The keys name the orchestrators' steps and carry no plate."""
+    return {
+        part.start.date().isoformat()
+        if part.start
+        else "read_ids"
+        if part.read_ids
+        else "whole": part
+        for part in split_by_day(selection)
+    }
 
 
 def preserve_as(
