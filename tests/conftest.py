@@ -74,7 +74,9 @@ def start_seaweed(data_dir: Path) -> SeaweedServer:
     """A SeaweedFS server on free ports with its data under ``data_dir``, started."""
     port = _free_port_block()
     s3 = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="test-secret")
-    server = SeaweedServer(s3, data_dir)
+    # The suite makes a bucket pair per test: more than the volumes SeaweedFS allows by default
+    # on a small disk, even with each test's buckets removed afterwards.
+    server = SeaweedServer(s3, data_dir, max_volumes=2000)
     server.start()
     return server
 
@@ -127,7 +129,7 @@ def pg_url(pg_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(seaweed: S3Settings, pg_url: str, tmp_path: Path) -> Settings:
+def settings(seaweed: S3Settings, pg_url: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings pointing at this test's own buckets and database."""
     suffix = uuid.uuid4().hex[:10]
     base = load_settings(env={})
@@ -142,7 +144,25 @@ def settings(seaweed: S3Settings, pg_url: str, tmp_path: Path) -> Settings:
         catalog={"url": pg_url},
     )
     ensure_bucket(result.s3, result.s3.drops_bucket)
-    return result
+    yield result
+    for bucket in (result.s3.drops_bucket, result.s3.lake_bucket):
+        _remove_bucket(result.s3, bucket)
+
+
+def _remove_bucket(s3: S3Settings, bucket: str) -> None:
+    """Every version of every object, then the bucket: its volume is freed for the next tests."""
+    client = s3_client(s3)
+    try:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            if doomed:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+        client.delete_bucket(Bucket=bucket)
+    except client.exceptions.NoSuchBucket:
+        pass
 
 
 @pytest.fixture

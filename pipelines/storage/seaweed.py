@@ -51,6 +51,9 @@ class SeaweedServer:
 
     s3: S3Settings
     data_dir: Path
+    # Each bucket takes a volume of its own; 0 leaves SeaweedFS's limit (free disk / volume size,
+    # a few dozen on a small disk). Volumes grow on demand, so a larger count costs nothing idle.
+    max_volumes: int = 0
 
     @property
     def host(self) -> str:
@@ -122,6 +125,7 @@ class SeaweedServer:
             f"-s3.localSocket={self.data_dir / 's3.sock'}",
             "-admin.ui=false",
             "-webdav=false",
+            *([f"-volume.max={self.max_volumes}"] if self.max_volumes else []),
         ]
 
     def start(self, timeout: float = 60.0) -> None:
