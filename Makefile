@@ -65,7 +65,7 @@ bench: install
 
 # Mutation testing of the rule modules, from scratch (mutmut's cache in mutants/ is dropped first):
 # modules and tests in [tool.mutmut] of pyproject.toml, scores in docs/mutation.md. Too slow for
-# CI (about 25 minutes on 2 cores); fails when a module is under 90 % or a survivor is unreviewed.
+# CI (16-25 minutes on 2 cores); fails when a module is under 90 % or a survivor is unreviewed.
 mutate: install
 	$(BIN)/python bench/mutation.py --out docs/mutation.md
 

@@ -230,7 +230,11 @@ def report(results: list[ModuleScore], command: str, seconds: float | None) -> s
 
 
 def _short(name: str) -> str:
-    return name.split(".x", 1)[-1].replace("ǁ", ".").lstrip("_") if ".x" in name else name
+    """``x__coerce__mutmut_2`` as ``_coerce__mutmut_2``, ``xǁCǁm__mutmut_1`` as ``C.m__mutmut_1``."""
+    if ".x" not in name:
+        return name
+    rest = name.split(".x", 1)[1]
+    return rest[1:].replace("ǁ", ".", 1) if rest.startswith("ǁ") else rest[1:]
 
 
 def _key(name: str) -> tuple[str, int]:

@@ -534,3 +534,16 @@ def test_a_jpeg_cut_in_its_scan_data_is_refused_as_truncated() -> None:
         QuarantineReason.TRUNCATED,
         "JPEG data ends before its end marker",
     )
+
+
+def test_key_refusals_say_what_was_wrong_and_a_key_without_time_has_none() -> None:
+    with pytest.raises(Quarantined) as exc:
+        parse_key("no-camera.jpg", PATTERN, SETTINGS.key_time_format)
+    assert exc.value.detail == "key 'no-camera.jpg' does not match ingest.key_pattern"
+    with pytest.raises(Quarantined) as exc:
+        parse_key("cam/2026-03-10/20261310T000000Z.jpg", PATTERN, SETTINGS.key_time_format)
+    assert exc.value.detail == (
+        "capture time '20261310T000000Z' in key does not parse as '%Y%m%dT%H%M%SZ'"
+    )
+    no_time = re.compile(r"^(?P<camera>[^/]+)/")
+    assert parse_key("cam-07/x.jpg", no_time, "%Y") == KeyFacts("cam-07", None)
