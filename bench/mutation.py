@@ -80,6 +80,7 @@ EQUIVALENT: dict[str, str] = {
     f"{_CONFIG}ǁRecognitionSettingsǁ__post_init____mutmut_29": "image_size 1 is refused either "
     "way: it is no multiple of 32",
     f"{_CONFIG}ǁHotlistSourceǁ__post_init____mutmut_40": "split('/', 2)[0] is split('/', 1)[0]",
+    f"{_CONFIG}ǁHotlistSourceǁ__post_init____mutmut_36": "split('/')[0] is split('/', 1)[0]",
     f"{_CHECKS}_exif_time__mutmut_16": "also stripping 'X': an EXIF date never starts or ends so",
     **{
         f"{_PLATES}plate_candidates__mutmut_{n}": "zip of equal lengths (checked just before): "

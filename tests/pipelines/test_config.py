@@ -507,3 +507,140 @@ def test_a_retention_period_above_the_policy_ceiling_is_refused(days: int) -> No
 def test_a_retention_period_outside_a_year_is_refused(days: int) -> None:
     with pytest.raises(ConfigError, match=f"retention.alerts_days={days} must be 1..365"):
         load_settings(env={"ALPR_RETENTION_ALERTS_DAYS": str(days)})
+
+
+# --- the sections added with retention, preservation, matching and the schedules: each refusal's
+# whole message (it names the key) and each value at the edge that must still pass ---
+
+_CRON_HINT = "must be a cron expression of 5 fields (minute hour day month weekday), e.g. '30 5 * * *'"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        *[
+            ({f"ALPR_{key.upper().replace('.', '_')}": "0 2 * *"}, f"{key}='0 2 * *' {_CRON_HINT}")
+            for key in (
+                "retention.nightly_cron",
+                "alerts.sweep_cron",
+                "hotlists.refresh_cron",
+                "hotlists.check_cron",
+            )
+        ],
+        (
+            {"ALPR_HOTLISTS_REFRESH_TIMEZONE": "Mars/Olympus"},
+            "hotlists.refresh_timezone='Mars/Olympus' is not a time zone; valid values: IANA "
+            "names such as 'America/Denver' or 'UTC'",
+        ),
+        (
+            {"ALPR_RETENTION_READS_DAYS": "366"},
+            "retention.reads_days=366 must be 1..365, or 0 for policy.retention_days "
+            "(PP-9126 C.4.a)",
+        ),
+        (
+            {"ALPR_RETENTION_SEAWEED_MASTER_URL": "seaweed:9333"},
+            "retention.seaweed_master_url='seaweed:9333'; valid values: 'auto', '' or an "
+            "http(s) URL",
+        ),
+        *[
+            (
+                {"ALPR_PRESERVATION_EVIDENCE_BUCKET": name},
+                f"preservation.evidence_bucket={name!r} is not a valid bucket name "
+                "(3-63 lowercase letters, digits and '-')",
+            )
+            for name in ("ab", "a" * 64, "Evidence", "---", "ev_idence")
+        ],
+        *[
+            (
+                {"ALPR_PRESERVATION_OBJECT_LOCK_DAYS": d},
+                f"preservation.object_lock_days={d} must be 1..36500",
+            )
+            for d in ("0", "36501")
+        ],
+        *[
+            (
+                {"ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": d},
+                f"preservation.access_report_after_days={d} must be 1..365 "
+                "(PP-9126 C.5: one year at most)",
+            )
+            for d in ("0", "366")
+        ],
+        (
+            {"ALPR_MATCHING_VOLUME_BASELINE_DAYS": "0"},
+            "matching.volume_baseline_days=0 must be a positive integer",
+        ),
+        *[
+            (
+                {"ALPR_MATCHING_VOLUME_FACTOR": f},
+                f"matching.volume_factor={f} must be above 1",
+            )
+            for f in ("1.0", "0.5")
+        ],
+        *[
+            (
+                _sources({"name": name}),
+                f"hotlists.sources name={name!r} must be letters, digits, '-' and '_'",
+            )
+            for name in ("-", "_", "-_", "a b")
+        ],
+    ],
+)
+def test_each_refusal_of_the_new_sections_gives_its_whole_message(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env=env)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ALPR_RETENTION_SEAWEED_MASTER_URL": ""},
+        {"ALPR_RETENTION_SEAWEED_MASTER_URL": "auto"},
+        {"ALPR_RETENTION_SEAWEED_MASTER_URL": "http://127.0.0.1:9333"},
+        {"ALPR_RETENTION_SEAWEED_MASTER_URL": "https://seaweed.example:9333"},
+        {"ALPR_RETENTION_NIGHTLY_CRON": "0 3 * * 1", "ALPR_ALERTS_SWEEP_CRON": "* * * * *"},
+        {"ALPR_HOTLISTS_REFRESH_CRON": "0 4 * * *", "ALPR_HOTLISTS_CHECK_CRON": "5 * * * *"},
+        {"ALPR_HOTLISTS_REFRESH_TIMEZONE": "UTC"},
+        {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "abc"},
+        {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "e" * 63},
+        {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "lpd-evidence-2"},
+        {"ALPR_PRESERVATION_OBJECT_LOCK_DAYS": "1", "ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": "1"},
+        {
+            "ALPR_PRESERVATION_OBJECT_LOCK_DAYS": "36500",
+            "ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": "365",
+        },
+        {"ALPR_MATCHING_VOLUME_BASELINE_DAYS": "1", "ALPR_MATCHING_VOLUME_FACTOR": "1.01"},
+        {"ALPR_MATCHING_VOLUME_FACTOR": "1.5"},
+        # a period equal to the policy's ceiling is within it
+        {"ALPR_POLICY_RETENTION_DAYS": "30", "ALPR_RETENTION_IMAGES_DAYS": "30"},
+        {"ALPR_POLICY_RETENTION_DAYS": "365", "ALPR_RETENTION_ALERTS_DAYS": "365"},
+    ],
+)
+def test_values_of_the_new_sections_at_their_edges_are_accepted(env: dict[str, str]) -> None:
+    settings = load_settings(env=env)
+    assert settings.as_env().items() >= env.items()
+
+
+def test_hotlist_source_names_with_dashes_and_underscores_are_accepted() -> None:
+    settings = load_settings(env=_sources({"name": "ncic-daily_2"}))
+    assert [s.name for s in settings.hotlists.sources] == ["ncic-daily_2"]
+
+
+def test_the_new_sections_defaults() -> None:
+    s = load_settings(env={})
+    assert (s.retention.seaweed_master_url, s.retention.nightly_cron) == ("auto", "15 2 * * *")
+    assert [s.retention_days(p) for p in ("images_days", "reads_days")] == [365, 365]
+    assert (
+        s.preservation.evidence_bucket,
+        s.preservation.object_lock_days,
+        s.preservation.access_report_after_days,
+    ) == ("alpr-evidence", 3650, 365)
+    assert (s.matching.volume_baseline_days, s.matching.volume_factor) == (7, 3.0)
+    assert (s.hotlists.refresh_cron, s.hotlists.refresh_timezone, s.hotlists.check_cron) == (
+        "30 5 * * *",
+        "America/Denver",
+        "17 * * * *",
+    )
+    assert s.alerts.sweep_cron == "*/5 * * * *"
