@@ -512,7 +512,9 @@ def test_a_retention_period_outside_a_year_is_refused(days: int) -> None:
 # --- the sections added with retention, preservation, matching and the schedules: each refusal's
 # whole message (it names the key) and each value at the edge that must still pass ---
 
-_CRON_HINT = "must be a cron expression of 5 fields (minute hour day month weekday), e.g. '30 5 * * *'"
+_CRON_HINT = (
+    "must be a cron expression of 5 fields (minute hour day month weekday), e.g. '30 5 * * *'"
+)
 
 
 @pytest.mark.parametrize(
@@ -606,7 +608,10 @@ def test_each_refusal_of_the_new_sections_gives_its_whole_message(
         {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "abc"},
         {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "e" * 63},
         {"ALPR_PRESERVATION_EVIDENCE_BUCKET": "lpd-evidence-2"},
-        {"ALPR_PRESERVATION_OBJECT_LOCK_DAYS": "1", "ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": "1"},
+        {
+            "ALPR_PRESERVATION_OBJECT_LOCK_DAYS": "1",
+            "ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": "1",
+        },
         {
             "ALPR_PRESERVATION_OBJECT_LOCK_DAYS": "36500",
             "ALPR_PRESERVATION_ACCESS_REPORT_AFTER_DAYS": "365",

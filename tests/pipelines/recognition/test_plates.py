@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -391,3 +393,67 @@ def test_an_unlikely_input_is_appended_with_its_format_prior(
 
 def test_at_most_eight_candidates_by_default() -> None:
     assert len(plate_candidates("000", [0.5] * 3)) == 8
+
+
+# Five positions, each its letter or a runner-up digit, with odds of the runner-up of r**(2**i):
+# a reading's probability is P0 * r**v, where v is the binary number of the positions that took
+# their digit, so the k-th most probable reading is v = k - 1, and "ABCD5" (v = 16) is the 17th.
+_R = 0.9
+_KEEP = [1 / (1 + _R ** (2**i)) for i in range(5)]
+_P0 = math.prod(_KEEP)
+_DIGITS = [{d: 1.0} for d in "12345"]
+
+
+def _same(got: tuple[tuple[str, float], ...], want: list[tuple[str, float]]) -> None:
+    assert [t for t, _ in got] == [t for t, _ in want]
+    assert [p for _, p in got] == pytest.approx([p for _, p in want], rel=1e-9)
+
+
+def test_the_candidate_pool_holds_four_times_the_limit_and_at_least_16_readings() -> None:
+    # limit 4: a pool of 16 readings, so the 17th (the only one fitting LLLLD) is never scored
+    _same(
+        plate_candidates("ABCDE", _KEEP, alternatives=_DIGITS, formats=("LLLLD",), limit=4),
+        [
+            (t, _P0 * _R**v * 0.1)
+            for t, v in [("ABCDE", 0), ("1BCDE", 1), ("A2CDE", 2), ("12CDE", 3)]
+        ],
+    )
+    # limit 8: a pool of 32, so the 17th reading is scored, and its format puts it first
+    _same(
+        plate_candidates("ABCDE", _KEEP, alternatives=_DIGITS, formats=("LLLLD",), limit=8),
+        [("ABCD5", _P0 * _R**16 * 0.9)]
+        + [
+            (t, _P0 * _R**v * 0.1)
+            for t, v in [
+                ("ABCDE", 0),
+                ("1BCDE", 1),
+                ("A2CDE", 2),
+                ("12CDE", 3),
+                ("AB3DE", 4),
+                ("1B3DE", 5),
+                ("A23DE", 6),
+            ]
+        ],
+    )
+
+
+def test_each_position_offers_its_most_likely_character_first() -> None:
+    # the runner-up digits sort before the letters by character: the order must be by score
+    _same(
+        plate_candidates("ABCDE", _KEEP, alternatives=_DIGITS, limit=4),
+        [(t, _P0 * _R**v) for t, v in [("ABCDE", 0), ("1BCDE", 1), ("A2CDE", 2), ("12CDE", 3)]],
+    )
+
+
+def test_the_k_best_walk_starts_from_each_position_s_most_likely_character() -> None:
+    # three choices a position, the runner-ups sorting before the letter by character and ranked
+    # 1 over 2: walked from any other start, 16 readings never reach the best ones of 729
+    alternatives = [{"1": 0.7 - 0.01 * i, "2": 0.3 + 0.01 * i} for i in range(6)]
+    _same(
+        plate_candidates("ABCDEF", [0.6] * 6, alternatives=alternatives, limit=4),
+        [("ABCDEF", 0.6**6)]
+        + [
+            (t, 0.6**5 * 0.4 * share)
+            for t, share in [("1BCDEF", 0.7), ("A1CDEF", 0.69), ("AB1DEF", 0.68)]
+        ],
+    )
