@@ -191,6 +191,7 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
             report = recognize_partition(settings, one_day, summary["run_id"], progress=tick)
         recognized.append(_report_dict(report))
     summary["recognition"] = recognized
+    summary["alerts"] = _demo_alerts(settings, capture_day, now)
     click.echo(json.dumps(summary, indent=2))
     read = sum(r["read"] for r in recognized)
     click.echo(
@@ -199,11 +200,42 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
         f"Ingested {summary['ingested']} (re-runs ingest nothing new), quarantined "
         f"{summary['quarantined']}: {summary['quarantined_by_reason']}.\n"
         f"Recognised {read} plates (tables detections, reads in s3://{settings.s3.lake_bucket}).\n"
+        f"Listed two of them on a sample hotlist: {summary['alerts']['alerts_raised']} new alerts "
+        "pending review (an alert is never by itself grounds for a stop).\n"
+        "Review them:          .venv/bin/alpr users add NAME --role agent --password-stdin\n"
+        "                      .venv/bin/alpr serve   (then http://127.0.0.1:8000)\n"
         "Open the Dagster UI:  make dagster   (then http://127.0.0.1:3000)\n"
         "Open the Airflow UI:  make airflow   (then http://127.0.0.1:8080)\n"
         "Stop SeaweedFS:       .venv/bin/alpr services down",
         err=True,
     )
+
+
+def _demo_alerts(settings: Settings, day: date, now: datetime) -> dict[str, Any]:
+    """A sample NCIC list naming two plates the drop's cameras read, imported as the service
+    account, then the day matched against it: alerts pending a person's review."""
+    import polars as pl
+
+    from pipelines.hotlists.refresh import import_file, spec_for
+    from pipelines.hotlists.sample import sample_ncic_file
+    from pipelines.matching.run import match_partition
+    from pipelines.storage.tables import scan_table
+
+    seen = (
+        scan_table(settings, "reads", day)
+        .filter(pl.col("plate_text").str.len_chars() >= 5)
+        .select("plate_text", state=pl.col("jurisdiction").fill_null("CO"))
+        .unique()
+        .sort("plate_text")
+        .head(2)
+        .collect()
+    )
+    data = sample_ncic_file(seen.iter_rows(), entered=day)
+    imported = import_file(
+        settings, data, spec_for(settings, "demo-ncic", "ncic"), source="demo", now=now
+    )
+    report = match_partition(settings, day, now=now, run_id=f"demo-{now:%Y%m%dT%H%M%SZ}")
+    return {"hotlist": imported.summary(), **report.summary()}
 
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
