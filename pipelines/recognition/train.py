@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.config import PROJECT_ROOT
 from pipelines.recognition._ultralytics import prepare_ultralytics
 from pipelines.recognition.dataset import DEFAULT_DATA_ROOT, DatasetSummary, build_dataset
 
@@ -31,7 +32,9 @@ __all__ = [
     "DEFAULT_MODEL_DIR",
     "TrainResult",
     "export_detector",
+    "relative_to_root",
     "sha256_file",
+    "strip_machine_paths",
     "train_detector",
     "write_model_card",
 ]
@@ -247,6 +250,7 @@ def finalize_detector(
     model_dir.mkdir(parents=True, exist_ok=True)
     weights = model_dir / WEIGHTS_NAME
     shutil.copyfile(best, weights)
+    strip_machine_paths(weights, PROJECT_ROOT)  # before export: the exports copy its description
     exports = export_detector(weights, imgsz=export_imgsz)
     eval_metrics: dict[str, Any] = {}
     if evaluate:
@@ -305,6 +309,36 @@ def _final_metrics(run_dir: Path) -> dict[str, float]:
     cols = ["epoch", "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)",
             "metrics/mAP50-95(B)"]  # fmt: skip
     return {c: float(best[c][0]) for c in cols if c in best.columns}
+
+
+def relative_to_root(value: Any, root: Path) -> Any:
+    """``value`` (nested dicts, lists and strings) with the absolute paths under ``root`` made
+    relative to it: shipped files must not name the machine that trained them."""
+    if isinstance(value, str):
+        return value.replace(f"{root}/", "").replace(str(root), ".")
+    if isinstance(value, dict):
+        return {k: relative_to_root(v, root) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(relative_to_root(v, root) for v in value)
+    return value
+
+
+def strip_machine_paths(weights: Path, root: Path) -> None:
+    """Rewrite the ultralytics checkpoint ``weights`` with its training arguments, git root and
+    the model's own arguments and path relative to ``root`` (they hold the run's absolute paths);
+    the tensors are untouched."""
+    import torch
+
+    checkpoint = torch.load(weights, map_location="cpu", weights_only=False)
+    for key in ("train_args", "git"):
+        if key in checkpoint:
+            checkpoint[key] = relative_to_root(checkpoint[key], root)
+    for key in ("model", "ema"):  # the modules keep their own copy of the arguments and path
+        module = checkpoint.get(key)
+        for attr in ("args", "pt_path"):
+            if module is not None and hasattr(module, attr):
+                setattr(module, attr, relative_to_root(getattr(module, attr), root))
+    torch.save(checkpoint, weights)
 
 
 def export_detector(weights: Path, imgsz: int = 640) -> dict[str, Path]:

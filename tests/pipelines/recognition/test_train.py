@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipelines.config import PROJECT_ROOT
 from pipelines.recognition.detector import PlateDetector
 from pipelines.recognition.synth import render_scene
-from pipelines.recognition.train import train_detector
+from pipelines.recognition.train import DEFAULT_MODEL_DIR, relative_to_root, train_detector
 
 
 @pytest.mark.slow
@@ -66,3 +67,20 @@ def check_exports_agree(weights: Path, sha256: str) -> None:
     for backend in ("openvino", "onnx"):
         np.testing.assert_allclose(raw[backend][:, :4], raw["pytorch"][:, :4], atol=0.01)
         np.testing.assert_allclose(raw[backend][:, 4], raw["pytorch"][:, 4], atol=1e-4)
+
+
+def test_paths_under_the_root_are_made_relative(tmp_path: Path) -> None:
+    root = tmp_path / "checkout"
+    args = {"data": f"{root}/var/data.yaml", "runs": [str(root), "/elsewhere/x"], "epochs": 3}
+    assert relative_to_root(args, root) == {
+        "data": "var/data.yaml",
+        "runs": [".", "/elsewhere/x"],
+        "epochs": 3,
+    }
+
+
+def test_shipped_model_files_name_no_path_of_the_machine_that_trained_them() -> None:
+    files = [p for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert str(PROJECT_ROOT).encode() not in path.read_bytes(), path
