@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 __all__ = [
@@ -10,6 +12,7 @@ __all__ = [
     "MATCHING_GROUP",
     "RECOGNITION_GROUP",
     "daily_partitions",
+    "partition_written_sensor",
 ]
 
 # Earliest capture date the tables accept; older drops are refused by ingest.max_age_days anyway.
@@ -19,3 +22,25 @@ INGEST_GROUP = "ingest"
 RECOGNITION_GROUP = "recognition"
 HOTLISTS_GROUP = "hotlists"
 MATCHING_GROUP = "matching"
+
+
+def partition_written_sensor(
+    name: str, asset_key: dg.AssetKey, job: dg.UnresolvedAssetJobDefinition
+) -> dg.SensorDefinition:
+    """A sensor that runs ``job`` for every partition of ``asset_key`` materialised, once per
+    materialisation (the next daily step follows the one before it)."""
+
+    @dg.asset_sensor(name=name, asset_key=asset_key, job=job)
+    def _sensor(
+        context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
+    ) -> Iterator[dg.RunRequest | dg.SkipReason]:
+        materialization = asset_event.asset_materialization
+        if materialization is None or materialization.partition is None:
+            yield dg.SkipReason(f"{asset_key.to_user_string()} materialised without a partition")
+            return
+        yield dg.RunRequest(
+            run_key=f"{materialization.partition}:{asset_event.run_id}",
+            partition_key=materialization.partition,
+        )
+
+    return _sensor

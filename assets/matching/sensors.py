@@ -1,29 +1,18 @@
 """Match every reads partition written, and retro-match every list change."""
 
-from collections.abc import Iterator
-
 import dagster as dg
 
 from assets.matching.jobs import matching_job, retro_matching_job
-from assets.partitions import HOTLISTS_GROUP
+from assets.partitions import HOTLISTS_GROUP, partition_written_sensor
 
 __all__ = ["hotlist_changes_sensor", "reads_updated_sensor"]
 
 _RETRO_OP = "matching__retro_matching"
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey(["recognition", "reads"]), job=matching_job)
-def reads_updated_sensor(
-    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
-) -> Iterator[dg.RunRequest | dg.SkipReason]:
-    materialization = asset_event.asset_materialization
-    if materialization is None or materialization.partition is None:
-        yield dg.SkipReason("reads materialised without a partition")
-        return
-    yield dg.RunRequest(
-        run_key=f"{materialization.partition}:{asset_event.run_id}",
-        partition_key=materialization.partition,
-    )
+reads_updated_sensor = partition_written_sensor(
+    "reads_updated_sensor", dg.AssetKey(["recognition", "reads"]), matching_job
+)
 
 
 @dg.multi_asset_sensor(
