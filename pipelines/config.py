@@ -93,6 +93,8 @@ class IngestSettings:
     image_formats: tuple[str, ...] = ("JPEG", "PNG")
     sidecar_suffix: str = ".json"
     max_image_bytes: int = 20_000_000
+    # width x height: larger frames are no camera's, and are refused before they are decoded
+    max_image_pixels: int = 40_000_000
     max_age_days: int = 400  # older capture times are implausible for a live drop
     future_tolerance_seconds: int = 300  # camera clock skew tolerated
     sidecar_key_tolerance_seconds: int = 120  # sidecar and key times further apart contradict
@@ -105,6 +107,7 @@ class IngestSettings:
         _positive("ingest.workers", self.workers)
         _positive("ingest.max_age_days", self.max_age_days)
         _positive("ingest.max_image_bytes", self.max_image_bytes)
+        _positive("ingest.max_image_pixels", self.max_image_pixels)
         known = {"JPEG", "PNG", "WEBP", "BMP", "TIFF"}
         bad = sorted(set(self.image_formats) - known)
         if bad:
@@ -407,6 +410,48 @@ class MatchingSettings:
             raise ConfigError(f"matching.volume_factor={self.volume_factor} must be above 1")
 
 
+@dataclass(frozen=True)
+class QualitySettings:
+    """Thresholds of the Great Expectations suites (expectations/) and of camera health.
+
+    The suites name these as ``{"$PARAMETER": "quality.<field>"}``: a threshold lives here once."""
+
+    min_image_side: int = 64  # pixels; a smaller frame holds no readable plate
+    plate_min_length: int = 2  # characters of a normalized plate text
+    plate_max_length: int = 8
+    # Row-level expectations pass when at least this share of rows is valid; the rest are flagged.
+    row_mostly: float = 0.95
+    hotlist_size_band: float = 0.5  # a new version within +-50 % of the active one's entries
+    result_sample: int = 20  # unexpected values kept per expectation in a result
+    camera_baseline_days: int = 7  # a camera's day against the mean of these days before it
+    camera_read_rate_drop: float = 0.5  # fail when the read rate falls by more than this share
+    camera_confidence_drop: float = 0.2  # ... or the mean OCR confidence by more than this
+    camera_silence_hours: int = 24  # fail when a known camera sent nothing for this long
+
+    def __post_init__(self) -> None:
+        for key in (
+            "min_image_side",
+            "plate_min_length",
+            "result_sample",
+            "camera_baseline_days",
+            "camera_silence_hours",
+        ):
+            _positive(f"quality.{key}", getattr(self, key))
+        if self.plate_max_length < self.plate_min_length:
+            raise ConfigError(
+                f"quality.plate_max_length={self.plate_max_length} is below "
+                f"quality.plate_min_length={self.plate_min_length}"
+            )
+        for key in (
+            "row_mostly",
+            "hotlist_size_band",
+            "camera_read_rate_drop",
+            "camera_confidence_drop",
+        ):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                raise ConfigError(f"quality.{key}={getattr(self, key)} must be in (0, 1]")
+
+
 # Loopback only: the review page is reached through the department's TLS proxy, never directly.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -448,6 +493,7 @@ class Settings:
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     preservation: PreservationSettings = field(default_factory=PreservationSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     def __post_init__(self) -> None:
         ceiling = self.policy.retention_days
