@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._report import write_section
 from pipelines.hotlists.schema import ENTRIES_SCHEMA
 from pipelines.matching import match_reads, retro_match
-from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.recognition.plates import match_key_expr
+from pipelines.storage.lake import READS
 
 HEADING = "## Matching throughput"
 STATES = ["CO", "WY", "NM", "UT", "AZ", "KS", "NE", "TX", "CA", "OK"]
@@ -118,7 +118,7 @@ def _reads(
         pl.col(name).cast(dtype)
         if name in frame.columns or name == "capture_date"
         else pl.lit(None, dtype).alias(name)
-        for name, dtype in READS_SCHEMA.items()
+        for name, dtype in READS.schema.items()
     )
 
 

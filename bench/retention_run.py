@@ -41,13 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
 from pipelines.config import Settings, load_settings
-from pipelines.ingest.images import IMAGES_SCHEMA
-from pipelines.recognition.partition import DETECTIONS_SCHEMA, READS_SCHEMA
 from pipelines.retention import expiry_bound
 from pipelines.storage.catalog import upgrade_catalog
-from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake_uri, s3_client
+from pipelines.storage.lake import DETECTIONS, IMAGES, PARTITION_COLUMN, READS, LakeTable
+from pipelines.storage.objects import delta_storage_options, ensure_bucket, s3_client
 from pipelines.storage.seaweed import SeaweedServer
-from pipelines.storage.tables import PARTITION_COLUMN, arrow_schema, conform
+from pipelines.storage.tables import arrow_schema, conform
 
 HEADING = "## Retention pass"
 AS_OF = datetime(2026, 3, 11, 23, 59, tzinfo=UTC)  # the kept year ends on its date
@@ -91,18 +90,18 @@ def _full(frame: pl.DataFrame, schema: pl.Schema, **values: Any) -> pl.DataFrame
     return conform(frame.with_columns(missing), schema)
 
 
-def _tables(base: pl.DataFrame, bucket: str) -> dict[str, tuple[pl.DataFrame, pl.Schema]]:
+def _tables(base: pl.DataFrame, bucket: str) -> dict[LakeTable, pl.DataFrame]:
     plates = pl.format("P{}", ((pl.col("i") * 7919 + 13) % 9_999_991).cast(pl.String))
     images = _full(
         base.with_columns(bucket=pl.lit(bucket), etag=pl.col("image_id")),
-        IMAGES_SCHEMA,
+        IMAGES.schema,
         size_bytes=1024,
         run_id="bench",
         registered_at=AS_OF,
     )
     detections = _full(
         base,
-        DETECTIONS_SCHEMA,
+        DETECTIONS.schema,
         x1=10.0,
         y1=10.0,
         x2=90.0,
@@ -112,16 +111,12 @@ def _tables(base: pl.DataFrame, bucket: str) -> dict[str, tuple[pl.DataFrame, pl
     )
     reads = _full(
         base.with_columns(read_id=pl.col("detection_id"), plate_text=plates),
-        READS_SCHEMA,
+        READS.schema,
         confidence=0.9,
         jurisdiction="co",
         run_id="bench",
     )
-    return {
-        "images": (images, IMAGES_SCHEMA),
-        "detections": (detections, DETECTIONS_SCHEMA),
-        "reads": (reads, READS_SCHEMA),
-    }
+    return {IMAGES: images, DETECTIONS: detections, READS: reads}
 
 
 def _seed(settings: Settings, days: list[date], n: int) -> None:
@@ -129,10 +124,10 @@ def _seed(settings: Settings, days: list[date], n: int) -> None:
     catalog = settings.catalog_url.removeprefix("sqlite:///")
     for start in range(0, len(days), CHUNK_DAYS):
         base = _rows(days[start : start + CHUNK_DAYS], n)
-        for table, (frame, schema) in _tables(base, settings.s3.drops_bucket).items():
+        for table, frame in _tables(base, settings.s3.drops_bucket).items():
             write_deltalake(
-                lake_uri(settings.s3, table),
-                frame.to_arrow().cast(arrow_schema(schema)),
+                table.uri(settings.s3),
+                frame.to_arrow().cast(arrow_schema(table.schema)),
                 mode="append",
                 partition_by=[PARTITION_COLUMN],
                 storage_options=delta_storage_options(settings.s3),

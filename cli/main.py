@@ -219,10 +219,11 @@ def _demo_alerts(settings: Settings, day: date, now: datetime) -> dict[str, Any]
     from pipelines.hotlists.refresh import import_file, spec_for
     from pipelines.hotlists.sample import sample_ncic_file
     from pipelines.matching.run import match_partition
+    from pipelines.storage.lake import READS
     from pipelines.storage.tables import scan_table
 
     seen = (
-        scan_table(settings, "reads", day)
+        scan_table(settings, READS, day)
         .filter(pl.col("plate_text").str.len_chars() >= 5)
         .select("plate_text", state=pl.col("jurisdiction").fill_null("CO"))
         .unique()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from dags._assets import detections, images, reads
+from dags._assets import detections, images, reads, recognition_errors
 
 
 @dag(
@@ -44,7 +44,10 @@ def alpr_recognition() -> None:
         events = context["triggering_asset_events"][images]
         return sorted({e.extra["capture_date"] for e in events if "capture_date" in e.extra})
 
-    @task(outlets=[detections, reads], map_index_template="{{ task.op_kwargs['day'] }}")
+    @task(
+        outlets=[detections, reads, recognition_errors],
+        map_index_template="{{ task.op_kwargs['day'] }}",
+    )
     def recognize(day: str) -> dict[str, float | int | str]:
         """Replace one capture date's detections, reads and recognition errors."""
         from datetime import date

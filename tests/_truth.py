@@ -14,6 +14,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.ingest.sample import SampleDrop
+from pipelines.storage.lake import IMAGES, READS
 from pipelines.storage.tables import scan_table
 
 __all__ = ["MIN_EXACT_SHARE", "US_STATE_CODES", "check_reads", "exact_share"]
@@ -44,8 +45,8 @@ def exact_share(truth: dict[str, list[str]], read: dict[str, list[str]]) -> floa
 def check_reads(settings: Settings, day: date, drop: SampleDrop, min_exact: float) -> float:
     """Assert what every read of ``day`` must satisfy and that at least ``min_exact`` of the
     drop's plates are read exactly; returns the share read exactly."""
-    images = scan_table(settings, "images", day).select("image_id", "key")
-    reads = scan_table(settings, "reads", day).join(images, on="image_id", how="left").collect()
+    images = scan_table(settings, IMAGES, day).select("image_id", "key")
+    reads = scan_table(settings, READS, day).join(images, on="image_id", how="left").collect()
     assert reads.get_column("key").null_count() == 0, "a read of an image the day does not have"
     assert set(reads.get_column("key")) <= set(drop.plates)
     for row in reads.iter_rows(named=True):

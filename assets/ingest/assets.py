@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets._keys import IMAGES_KEY
 from assets._time import ReferenceTime
 from assets.partitions import INGEST_GROUP, daily_partitions
 from assets.resources import AlprSettings
@@ -35,7 +36,7 @@ def camera_objects(
 
 
 @dg.asset(
-    key=["ingest", "images"],
+    key=IMAGES_KEY,
     group_name=INGEST_GROUP,
     partitions_def=daily_partitions,
     deps=[camera_objects],

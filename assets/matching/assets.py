@@ -5,10 +5,10 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from assets._keys import READS_KEY
 from assets._time import ReferenceTime
 from assets.hotlists.assets import hotlist_key
 from assets.partitions import MATCHING_GROUP, daily_partitions
-from assets.recognition.assets import reads_key
 from assets.resources import AlprSettings
 from pipelines.matching.run import match_partition, retro_match_version
 
@@ -32,7 +32,7 @@ def build_matching_assets(sources: Iterable[str]) -> list[dg.AssetsDefinition]:
         key=ALERTS_KEY,
         group_name=MATCHING_GROUP,
         partitions_def=daily_partitions,
-        deps=[reads_key, *hotlists],
+        deps=[READS_KEY, *hotlists],
         kinds={"polars", "postgres"},
         description="Alerts raised on a capture date's reads by the hotlists active at the run "
         "(duplicates suppressed; each alert awaits a person's visual confirmation).",

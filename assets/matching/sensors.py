@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets._keys import READS_KEY
 from assets.matching.jobs import matching_job, retro_matching_job
 from assets.partitions import HOTLISTS_GROUP, partition_written_sensor
 
@@ -10,9 +11,7 @@ __all__ = ["hotlist_changes_sensor", "reads_updated_sensor"]
 _RETRO_OP = "matching__retro_matching"
 
 
-reads_updated_sensor = partition_written_sensor(
-    "reads_updated_sensor", dg.AssetKey(["recognition", "reads"]), matching_job
-)
+reads_updated_sensor = partition_written_sensor("reads_updated_sensor", READS_KEY, matching_job)
 
 
 @dg.multi_asset_sensor(

@@ -4,32 +4,29 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from assets._keys import DETECTIONS_KEY, ERRORS_KEY, IMAGES_KEY, READS_KEY
 from assets.partitions import RECOGNITION_GROUP, daily_partitions
 from assets.resources import AlprSettings
 from pipelines.recognition.partition import recognize_partition
-
-detections_key = dg.AssetKey(["recognition", "detections"])
-reads_key = dg.AssetKey(["recognition", "reads"])
-errors_key = dg.AssetKey(["recognition", "recognition_errors"])
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            detections_key,
-            deps=[["ingest", "images"]],
+            DETECTIONS_KEY,
+            deps=[IMAGES_KEY],
             kinds={"delta", "yolo"},
             description="Plate boxes found by the project's YOLO detector.",
         ),
         dg.AssetSpec(
-            reads_key,
-            deps=[detections_key],
+            READS_KEY,
+            deps=[DETECTIONS_KEY],
             kinds={"delta", "ocr"},
             description="Plate text, confidences and alternatives per detection.",
         ),
         dg.AssetSpec(
-            errors_key,
-            deps=[["ingest", "images"]],
+            ERRORS_KEY,
+            deps=[IMAGES_KEY],
             kinds={"delta"},
             description="Images that could not be fetched or decoded, with the error.",
         ),
@@ -44,11 +41,11 @@ def recognition_tables(
     report = recognize_partition(alpr.load(), day, context.run_id)
     versions = report.model_versions
     yield dg.MaterializeResult(
-        asset_key=detections_key,
+        asset_key=DETECTIONS_KEY,
         metadata={"dagster/row_count": report.plates, "images": report.images, **versions},
     )
     yield dg.MaterializeResult(
-        asset_key=reads_key,
+        asset_key=READS_KEY,
         metadata={
             "dagster/row_count": report.plates,
             "plates_read": report.read,
@@ -57,4 +54,4 @@ def recognition_tables(
             **versions,
         },
     )
-    yield dg.MaterializeResult(asset_key=errors_key, metadata={"dagster/row_count": report.failed})
+    yield dg.MaterializeResult(asset_key=ERRORS_KEY, metadata={"dagster/row_count": report.failed})

@@ -1,10 +1,9 @@
 """Recognise a capture date whenever its ``images`` partition is (re)materialised."""
 
-import dagster as dg
-
+from assets._keys import IMAGES_KEY
 from assets.partitions import partition_written_sensor
 from assets.recognition.jobs import recognition_job
 
 images_updated_sensor = partition_written_sensor(
-    "images_updated_sensor", dg.AssetKey(["ingest", "images"]), recognition_job
+    "images_updated_sensor", IMAGES_KEY, recognition_job
 )

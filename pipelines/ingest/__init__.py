@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pipelines.ingest.images import (
-    IMAGES_SCHEMA,
     PartitionWrite,
     ingest_drops,
     pending_image_partitions,
@@ -11,7 +10,6 @@ from pipelines.ingest.images import (
 )
 from pipelines.ingest.quarantine import QuarantineReason
 from pipelines.ingest.register import (
-    IMAGES_TABLE,
     IngestReport,
     first_unregistered,
     register_drops,
@@ -19,8 +17,6 @@ from pipelines.ingest.register import (
 from pipelines.ingest.status import ingest_counts, recent_runs
 
 __all__ = [
-    "IMAGES_SCHEMA",
-    "IMAGES_TABLE",
     "IngestReport",
     "PartitionWrite",
     "QuarantineReason",

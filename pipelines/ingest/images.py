@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.config import Settings
-from pipelines.ingest.register import IMAGES_TABLE, IngestReport, register_drops
+from pipelines.ingest.register import IngestReport, register_drops
 from pipelines.storage.catalog import (
     camera_objects,
     clear_partition_mark,
@@ -22,34 +22,10 @@ from pipelines.storage.catalog import (
     pending_partitions,
     upgrade_catalog,
 )
+from pipelines.storage.lake import IMAGES
 from pipelines.storage.tables import conform, write_partition_batches
 
-__all__ = ["IMAGES_SCHEMA", "PartitionWrite", "pending_image_partitions", "write_images_partition"]
-
-IMAGES_SCHEMA = pl.Schema(
-    {  # type: ignore[arg-type]  # polars' stubs do not type a dict of dtype instances
-        "image_id": pl.String,
-        "bucket": pl.String,
-        "key": pl.String,
-        "etag": pl.String,
-        "size_bytes": pl.Int64,
-        "sha256": pl.String,
-        "image_format": pl.String,
-        "width": pl.Int32,
-        "height": pl.Int32,
-        "camera_id": pl.String,
-        "captured_at": pl.Datetime("us", "UTC"),
-        "capture_time_source": pl.String,
-        "latitude": pl.Float64,
-        "longitude": pl.Float64,
-        "heading": pl.Float64,
-        "lane": pl.Int32,
-        "sidecar_key": pl.String,
-        "run_id": pl.String,
-        "registered_at": pl.Datetime("us", "UTC"),
-        "capture_date": pl.Date,
-    }
-)
+__all__ = ["PartitionWrite", "pending_image_partitions", "write_images_partition"]
 
 
 # Rows read from the ledger and handed to the Delta writer at a time: a partition write holds
@@ -70,7 +46,7 @@ def pending_image_partitions(settings: Settings) -> dict[date, int]:
     """Capture dates whose ``images`` partition is behind the ledger, with their generation."""
     upgrade_catalog(settings.catalog_url)
     with engine_for(settings.catalog_url).connect() as conn:
-        return pending_partitions(conn, IMAGES_TABLE)
+        return pending_partitions(conn, IMAGES.name)
 
 
 def write_images_partition(settings: Settings, day: date) -> PartitionWrite:
@@ -83,28 +59,28 @@ def write_images_partition(settings: Settings, day: date) -> PartitionWrite:
     def batches(conn: sa.Connection) -> Iterator[pl.DataFrame]:
         nonlocal rows, size
         query = (
-            sa.select(*(camera_objects.c[name] for name in IMAGES_SCHEMA.names()))
+            sa.select(*(camera_objects.c[name] for name in IMAGES.schema.names()))
             .where(camera_objects.c.capture_date == day, camera_objects.c.status == "ingested")
             .order_by(camera_objects.c.captured_at, camera_objects.c.image_id)
         )
         for raw in pl.read_database(
             query, conn, iter_batches=True, batch_size=_BATCH_ROWS, infer_schema_length=None
         ):
-            frame = conform(raw, IMAGES_SCHEMA)
+            frame = conform(raw, IMAGES.schema)
             rows += frame.height
             size += int(frame.get_column("size_bytes").sum() or 0)
             cameras.update(frame.get_column("camera_id").drop_nulls().unique())
             yield frame
 
     with engine.connect() as conn:
-        generation = pending_partitions(conn, IMAGES_TABLE).get(day)
+        generation = pending_partitions(conn, IMAGES.name).get(day)
         streaming = conn.execution_options(stream_results=True, max_row_buffer=_BATCH_ROWS)
-        write_partition_batches(settings, IMAGES_TABLE, day, batches(streaming), IMAGES_SCHEMA)
+        write_partition_batches(settings, IMAGES, day, batches(streaming))
     if generation is not None:
         with engine.begin() as conn:
-            clear_partition_mark(conn, IMAGES_TABLE, day, generation)
+            clear_partition_mark(conn, IMAGES.name, day, generation)
     return PartitionWrite(
-        table=IMAGES_TABLE, capture_date=day, rows=rows, bytes=size, cameras=len(cameras)
+        table=IMAGES.name, capture_date=day, rows=rows, bytes=size, cameras=len(cameras)
     )
 
 

@@ -34,6 +34,7 @@ from pipelines.storage.catalog import (
     mark_partitions,
     upgrade_catalog,
 )
+from pipelines.storage.lake import IMAGES
 from pipelines.storage.objects import ensure_bucket, s3_client
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "register_drops",
 ]
 
-IMAGES_TABLE = "images"
 _TASK_OBJECTS = 8  # objects one fetch task handles in turn
 _T = TypeVar("_T")
 
@@ -247,7 +247,7 @@ def _commit(
         new = [r for r in full if r["image_id"] in new_ids]
         ingested = [r for r in new if r["status"] == "ingested"]
         dates: set[date] = {r["capture_date"] for r in ingested}
-        mark_partitions(conn, IMAGES_TABLE, dates, as_of)
+        mark_partitions(conn, IMAGES.name, dates, as_of)
         added_bytes = sum(int(r["size_bytes"]) for r in ingested)
         conn.execute(
             ingest_runs.update()

@@ -34,8 +34,8 @@ from pipelines.matching._keys import (
     lookalike_key_expr,
 )
 from pipelines.matching.schema import MATCHES_SCHEMA
-from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.recognition.plates import match_key_expr, normalise_plate
+from pipelines.storage.lake import READS
 
 __all__ = ["lookup", "match_reads", "retro_match"]
 
@@ -74,7 +74,7 @@ _LOOKUP_SCHEMA = pl.Schema(
 def match_reads(reads: pl.LazyFrame, entries: pl.LazyFrame) -> pl.LazyFrame:
     """Every (read, entry) hit, one row each, with ``MATCHES_SCHEMA``.
 
-    ``reads`` have ``READS_SCHEMA`` (``pipelines.recognition.partition``), ``entries``
+    ``reads`` have ``READS.schema`` (``pipelines.storage.lake``), ``entries``
     ``ENTRIES_SCHEMA`` (``pipelines.hotlists.schema``); only the columns named there are used.
     The lenient entries' keys are computed here, eagerly (they are the small side, and a plan
     without lenient lists then skips the lenient join); the reads stay lazy. Rows come sorted by
@@ -116,7 +116,7 @@ def lookup(text: str, state: str | None, entries: pl.LazyFrame | pl.DataFrame) -
     A person asking sees the look-alike hits of every list, whatever the list's own strategy, so
     every entry is matched as if its list were lenient. Exact hits first, then by list and plate.
     """
-    read = pl.DataFrame({name: [None] for name in READS_SCHEMA}, schema=READS_SCHEMA).with_columns(
+    read = pl.DataFrame({name: [None] for name in READS.schema}, schema=READS.schema).with_columns(
         read_id=pl.lit("lookup"),
         plate_text=pl.lit(normalise_plate(text), pl.String),  # as typed; reads are normalised
         jurisdiction=pl.lit(state, pl.String),

@@ -25,8 +25,8 @@ from pipelines.hotlists.snapshot import ImportResult, active_entries, version_ch
 from pipelines.matching.match import match_reads, retro_match
 from pipelines.matching.schema import MATCHES_SCHEMA
 from pipelines.matching.suppress import suppress_duplicates
-from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.storage.catalog import engine_for, upgrade_catalog
+from pipelines.storage.lake import READS
 from pipelines.storage.tables import scan_table, table_exists
 
 __all__ = [
@@ -219,9 +219,9 @@ def reads_within_retention(settings: Settings, now: datetime) -> pl.LazyFrame:
     """Every stored read captured within ``retention.reads_days`` before ``now`` (lazy; the
     partition filter prunes older capture dates)."""
     since = require_utc(now) - timedelta(days=settings.retention_days("reads_days"))
-    if not table_exists(settings, "reads"):
-        return pl.LazyFrame(schema=READS_SCHEMA)
-    return scan_table(settings, "reads").filter(
+    if not table_exists(settings, READS):
+        return pl.LazyFrame(schema=READS.schema)
+    return scan_table(settings, READS).filter(
         (pl.col("capture_date") >= since.date()) & (pl.col("captured_at") >= since)
     )
 
@@ -251,9 +251,9 @@ def match_volume(settings: Settings, day: date) -> MatchVolume:
 
 
 def _day_reads(settings: Settings, day: date) -> pl.DataFrame:
-    if not table_exists(settings, "reads"):  # recognition never wrote it: nothing to match
-        return pl.DataFrame(schema=READS_SCHEMA)
-    return scan_table(settings, "reads", day).collect()
+    if not table_exists(settings, READS):  # recognition never wrote it: nothing to match
+        return pl.DataFrame(schema=READS.schema)
+    return scan_table(settings, READS, day).collect()
 
 
 def _ages(entries: pl.DataFrame, now: datetime) -> dict[str, float]:

@@ -35,6 +35,7 @@ from pipelines.preservation.manifest import manifest_csv, manifest_json, readme,
 from pipelines.preservation.selection import Selection, held_expr, holds_frame, plate_key_expr
 from pipelines.preservation.tables import field_interview_reports, holds, preserved_objects
 from pipelines.storage.catalog import camera_objects, engine_for, insert_new, upgrade_catalog
+from pipelines.storage.lake import DETECTIONS, READS
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table, table_exists
 
@@ -210,8 +211,8 @@ def _selected(
     this = holds_frame([(hold.hold_id, hold.placed_at, hold.selection)])
     s = hold.selection
     reads = pl.DataFrame()
-    if table_exists(settings, "reads"):
-        scan = scan_table(settings, "reads")
+    if table_exists(settings, READS):
+        scan = scan_table(settings, READS)
         if s.start and s.end and not s.read_ids:  # prune partitions outside the window
             scan = scan.filter(pl.col("capture_date").is_between(s.start.date(), s.end.date()))
         reads = (
@@ -293,10 +294,10 @@ def _selected(
         },
     )
     detections = pl.DataFrame()
-    if reads.height and table_exists(settings, "detections"):
+    if reads.height and table_exists(settings, DETECTIONS):
         ids = reads.get_column("detection_id").implode()
         detections = (
-            scan_table(settings, "detections")
+            scan_table(settings, DETECTIONS)
             .filter(
                 pl.col("capture_date").is_in(reads.get_column("capture_date").unique().implode())
             )

@@ -31,6 +31,7 @@ from PIL import Image
 from pipelines.config import Settings
 from pipelines.errors import RecognitionError
 from pipelines.recognition.recognize import PlateFinding, Recognizer, decode_image
+from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS, LakeTable
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import (
     arrow_schema,
@@ -40,60 +41,10 @@ from pipelines.storage.tables import (
 )
 
 __all__ = [
-    "DETECTIONS_SCHEMA",
-    "READS_SCHEMA",
-    "RECOGNITION_ERRORS_SCHEMA",
     "RecognitionReport",
     "crop_key",
     "recognize_partition",
 ]
-
-_UTC = pl.Datetime("us", "UTC")
-DETECTIONS_SCHEMA = pl.Schema(
-    {  # type: ignore[arg-type]  # polars' stubs do not type a dict of dtype instances
-        "detection_id": pl.String,
-        "image_id": pl.String,
-        "camera_id": pl.String,
-        "captured_at": _UTC,
-        "x1": pl.Float32,
-        "y1": pl.Float32,
-        "x2": pl.Float32,
-        "y2": pl.Float32,
-        "score": pl.Float32,
-        "detector_sha256": pl.String,
-        "detector_backend": pl.String,
-        "crop_key": pl.String,
-        "run_id": pl.String,
-        "capture_date": pl.Date,
-    }
-)
-READS_SCHEMA = pl.Schema(
-    {  # type: ignore[arg-type]
-        "read_id": pl.String,
-        "detection_id": pl.String,
-        "image_id": pl.String,
-        "camera_id": pl.String,
-        "captured_at": _UTC,
-        "plate_text": pl.String,
-        "confidence": pl.Float32,
-        "char_confidences": pl.List(pl.Float32),
-        "candidates": pl.List(pl.Struct({"text": pl.String, "score": pl.Float32})),
-        "jurisdiction": pl.String,
-        "detector_sha256": pl.String,
-        "ocr_model": pl.String,
-        "run_id": pl.String,
-        "capture_date": pl.Date,
-    }
-)
-RECOGNITION_ERRORS_SCHEMA = pl.Schema(
-    {
-        "image_id": pl.String,
-        "key": pl.String,
-        "error": pl.String,
-        "run_id": pl.String,
-        "capture_date": pl.Date,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -140,11 +91,7 @@ class _BatchOutput:
     errors: list[dict[str, Any]]
 
 
-_TABLES = {
-    "detections": DETECTIONS_SCHEMA,
-    "reads": READS_SCHEMA,
-    "recognition_errors": RECOGNITION_ERRORS_SCHEMA,
-}
+_OUTPUTS = (DETECTIONS, READS, RECOGNITION_ERRORS)
 _READ_BACK_ROWS = 5_000  # rows handed at a time from a spill file to the Delta writer
 
 
@@ -156,36 +103,36 @@ class _Spill:
         self._day = day
         self._writers: dict[str, pq.ParquetWriter] = {}
 
-    def add(self, table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-        schema = _TABLES[table]
+    def add(self, table: LakeTable, rows: list[dict[str, Any]]) -> pl.DataFrame:
+        schema = table.schema
         if not rows:
             return pl.DataFrame(schema=schema)
         data = pl.DataFrame(rows, infer_schema_length=None)
         frame = conform(data.with_columns(pl.lit(self._day).alias("capture_date")), schema)
         arrow = frame.to_arrow().cast(arrow_schema(schema))
-        if table not in self._writers:
-            path = self._folder / f"{table}.parquet"
-            self._writers[table] = pq.ParquetWriter(path, arrow.schema)
-        self._writers[table].write_table(arrow)
+        if table.name not in self._writers:
+            path = self._folder / f"{table.name}.parquet"
+            self._writers[table.name] = pq.ParquetWriter(path, arrow.schema)
+        self._writers[table.name].write_table(arrow)
         return frame
 
-    def scan(self, table: str) -> pl.LazyFrame:
+    def scan(self, table: LakeTable) -> pl.LazyFrame:
         """All rows of ``table`` (no more can be added)."""
         self._finish(table)
-        path = self._folder / f"{table}.parquet"
-        return pl.scan_parquet(path) if path.exists() else pl.LazyFrame(schema=_TABLES[table])
+        path = self._folder / f"{table.name}.parquet"
+        return pl.scan_parquet(path) if path.exists() else pl.LazyFrame(schema=table.schema)
 
-    def frames(self, table: str) -> Iterator[pl.DataFrame]:
+    def frames(self, table: LakeTable) -> Iterator[pl.DataFrame]:
         """The rows of ``table`` in order, a bounded number at a time (none if it had none)."""
         self._finish(table)
-        path = self._folder / f"{table}.parquet"
+        path = self._folder / f"{table.name}.parquet"
         if not path.exists():
             return
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_READ_BACK_ROWS):
             yield pl.DataFrame(pl.from_arrow(batch))
 
-    def _finish(self, table: str) -> None:
-        writer = self._writers.pop(table, None)
+    def _finish(self, table: LakeTable) -> None:
+        writer = self._writers.pop(table.name, None)
         if writer is not None:
             writer.close()
 
@@ -218,7 +165,7 @@ def recognize_partition(
     client = s3_client(settings.s3)
     lake = settings.s3.lake_bucket
     images = (
-        scan_table(settings, "images", day)
+        scan_table(settings, IMAGES, day)
         .select("image_id", "bucket", "key", "camera_id", "captured_at")
         .sort("captured_at", "image_id")
         .collect()
@@ -272,9 +219,9 @@ def recognize_partition(
 
     def keep(out: _BatchOutput) -> None:
         nonlocal plates, read, failed, confidence_sum
-        spill.add("detections", out.detections)
-        reads = spill.add("reads", out.reads)
-        failed += spill.add("recognition_errors", out.errors).height
+        spill.add(DETECTIONS, out.detections)
+        reads = spill.add(READS, out.reads)
+        failed += spill.add(RECOGNITION_ERRORS, out.errors).height
         texts = reads.filter(pl.col("plate_text") != "")
         plates += reads.height
         read += texts.height
@@ -302,10 +249,10 @@ def recognize_partition(
                 keep(in_flight.popleft().result())
             for upload in uploads:
                 upload.result()
-            written = spill.scan("detections").select("crop_key")
+            written = spill.scan(DETECTIONS).select("crop_key")
             _drop_stale_crops(client, lake, day, written)
-            for table, schema in _TABLES.items():
-                write_partition_batches(settings, table, day, spill.frames(table), schema)
+            for table in _OUTPUTS:
+                write_partition_batches(settings, table, day, spill.frames(table))
         finally:
             spill.close()
     return RecognitionReport(

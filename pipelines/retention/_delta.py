@@ -15,13 +15,9 @@ import polars as pl
 from deltalake import DeltaTable
 
 from pipelines.config import Settings
-from pipelines.storage.objects import delta_storage_options, lake_uri
-from pipelines.storage.tables import (
-    PARTITION_COLUMN,
-    scan_table,
-    table_exists,
-    write_partition_batches,
-)
+from pipelines.storage.lake import PARTITION_COLUMN, LakeTable
+from pipelines.storage.objects import delta_storage_options
+from pipelines.storage.tables import scan_table, table_exists, write_partition_batches
 
 __all__ = ["STATS_COLUMNS", "delete_rows", "partitions_before", "purge_history"]
 
@@ -33,13 +29,11 @@ _PROPERTIES = {
 }
 
 
-def _table(settings: Settings, table: str) -> DeltaTable:
-    return DeltaTable(
-        lake_uri(settings.s3, table), storage_options=delta_storage_options(settings.s3)
-    )
+def _table(settings: Settings, table: LakeTable) -> DeltaTable:
+    return DeltaTable(table.uri(settings.s3), storage_options=delta_storage_options(settings.s3))
 
 
-def partitions_before(settings: Settings, table: str, bound: date) -> set[date]:
+def partitions_before(settings: Settings, table: LakeTable, bound: date) -> set[date]:
     """Capture dates of ``table`` before ``bound`` that hold data files."""
     if not table_exists(settings, table):
         return set()
@@ -53,7 +47,7 @@ def partitions_before(settings: Settings, table: str, bound: date) -> set[date]:
 
 def delete_rows(
     settings: Settings,
-    table: str,
+    table: LakeTable,
     day: date,
     doomed: pl.Expr,
     *,
@@ -71,13 +65,13 @@ def delete_rows(
         return gone
     kept = part.filter(~doomed).collect()
     if kept.height:
-        write_partition_batches(settings, table, day, [kept], kept.schema)
+        write_partition_batches(settings, table, day, [kept])
     else:
         _table(settings, table).delete(f"{PARTITION_COLUMN} = '{day.isoformat()}'")
     return gone
 
 
-def purge_history(settings: Settings, table: str) -> list[str]:
+def purge_history(settings: Settings, table: LakeTable) -> list[str]:
     """Vacuum ``table`` with zero retention and drop the log before a fresh checkpoint; returns
     the data files deleted. Safe to repeat: a pass killed before it is completed by the next."""
     if not table_exists(settings, table):

@@ -25,7 +25,6 @@ from pipelines.audit.log import record, require_utc
 from pipelines.config import Settings
 from pipelines.preservation.holds import active_holds
 from pipelines.preservation.selection import plate_key_expr
-from pipelines.recognition.partition import READS_SCHEMA, RECOGNITION_ERRORS_SCHEMA
 from pipelines.retention._delta import delete_rows, partitions_before, purge_history
 from pipelines.retention._objects import delete_prefix_versions, delete_versions, vacuum_store
 from pipelines.retention.policy import (
@@ -37,14 +36,19 @@ from pipelines.retention.policy import (
 )
 from pipelines.retention.tables import object_deletions, retention_runs
 from pipelines.storage.catalog import camera_objects, engine_for, insert_new, upgrade_catalog
+from pipelines.storage.lake import (
+    DETECTIONS,
+    IMAGES,
+    LAKE_TABLES,
+    READS,
+    RECOGNITION_ERRORS,
+    LakeTable,
+)
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table, table_exists
 
 __all__ = ["ClassReport", "RetentionReport", "run_retention"]
 
-IMAGES_TABLE = "images"
-READ_TABLES = ("reads", "detections", "recognition_errors")
-DELTA_TABLES = (IMAGES_TABLE, *READ_TABLES)
 _CROPS = "crops/"
 # Ledger columns a deleted object keeps: what stops it being registered again, nothing personal.
 _KEPT_LEDGER = {"image_id", "bucket", "key", "etag", "status", "run_id", "registered_at"}
@@ -130,7 +134,7 @@ def run_retention(
             progress(day.isoformat())
     pass_.quarantine()
     if not dry_run:
-        report.table_files_vacuumed = sum(len(purge_history(settings, t)) for t in DELTA_TABLES)
+        report.table_files_vacuumed = sum(len(purge_history(settings, t)) for t in LAKE_TABLES)
         report.store_vacuumed = vacuum_store(settings)
     summary = report.as_dict()
     with engine.begin() as conn:
@@ -178,7 +182,7 @@ def _candidate_days(settings: Settings, engine: sa.Engine, report: RetentionRepo
                 sa.select(alerts.c.capture_date).where(alerts.c.capture_date < latest).distinct()
             ).scalars()
         )
-    for table in DELTA_TABLES:
+    for table in LAKE_TABLES:
         days.update(partitions_before(settings, table, latest))
     pages = (
         s3_client(settings.s3)
@@ -336,12 +340,12 @@ class _Pass:
             )
         reads = _partition(
             self.settings,
-            "reads",
+            READS,
             day,
             ["read_id", "detection_id", "image_id", "camera_id", "captured_at", "plate_text"],
         )
         errors = (
-            _partition(self.settings, "recognition_errors", day, ["image_id"])
+            _partition(self.settings, RECOGNITION_ERRORS, day, ["image_id"])
             .unique("image_id")
             .join(ledger.select("image_id", "camera_id", "captured_at"), on="image_id", how="left")
             .with_columns(pl.col("captured_at").fill_null(midnight))
@@ -371,12 +375,12 @@ class _Pass:
         keep_crop = _crop_keeper(held_image_ids)
         rows = delete_rows(
             self.settings,
-            IMAGES_TABLE,
+            IMAGES,
             day,
             ~pl.col("image_id").is_in(list(held_image_ids)),
             dry_run=self.dry_run,
         )
-        entry.rows[IMAGES_TABLE] = entry.rows.get(IMAGES_TABLE, 0) + rows.height
+        entry.rows[IMAGES.name] = entry.rows.get(IMAGES.name, 0) + rows.height
         if self.dry_run:
             return
         entry.objects += self._delete_sources(doomed)
@@ -393,13 +397,13 @@ class _Pass:
         held_read_ids = held_reads.get_column("read_id").to_list()
         held_detections = held_reads.get_column("detection_id").to_list()
         doomed = {
-            "reads": ~pl.col("read_id").is_in(held_read_ids),
-            "detections": ~pl.col("detection_id").is_in(held_detections),
-            "recognition_errors": ~pl.col("image_id").is_in(list(held_images)),
+            READS: ~pl.col("read_id").is_in(held_read_ids),
+            DETECTIONS: ~pl.col("detection_id").is_in(held_detections),
+            RECOGNITION_ERRORS: ~pl.col("image_id").is_in(list(held_images)),
         }
         for table, expr in doomed.items():
             rows = delete_rows(self.settings, table, day, expr, dry_run=self.dry_run)
-            entry.rows[table] = entry.rows.get(table, 0) + rows.height
+            entry.rows[table.name] = entry.rows.get(table.name, 0) + rows.height
 
     def _alerts(self, day: date, judged: pl.DataFrame) -> None:
         entry = self.report.classes[DataClass.ALERTS]
@@ -530,8 +534,7 @@ def _frame(conn: sa.Connection, query: Any, schema: dict[str, Any]) -> pl.DataFr
     return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
 
 
-def _partition(settings: Settings, table: str, day: date, columns: list[str]) -> pl.DataFrame:
+def _partition(settings: Settings, table: LakeTable, day: date, columns: list[str]) -> pl.DataFrame:
     if not table_exists(settings, table):
-        schema = READS_SCHEMA if table == "reads" else RECOGNITION_ERRORS_SCHEMA
-        return pl.DataFrame(schema={c: schema[c] for c in columns})
+        return pl.DataFrame(schema={c: table.schema[c] for c in columns})
     return scan_table(settings, table, day).select(columns).collect()

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from pipelines.config import S3Settings
 
-__all__ = ["delta_storage_options", "ensure_bucket", "lake_uri", "s3_client"]
+__all__ = ["delta_storage_options", "ensure_bucket", "s3_client"]
 
 
 @cache
@@ -68,8 +68,3 @@ def delta_storage_options(s3: S3Settings) -> dict[str, str]:
         options["AWS_ALLOW_HTTP"] = str(s3.endpoint_url.startswith("http://")).lower()
         options["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] = "false"
     return options
-
-
-def lake_uri(s3: S3Settings, table: str) -> str:
-    """Where a Delta table lives: ``s3://<lake bucket>/tables/<table>``."""
-    return f"s3://{s3.lake_bucket}/tables/{table}"

@@ -16,11 +16,11 @@ from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from pipelines.config import Settings
-from pipelines.storage.objects import delta_storage_options, ensure_bucket, lake_uri
+from pipelines.storage.lake import LakeTable
+from pipelines.storage.objects import delta_storage_options, ensure_bucket
 
 __all__ = ["arrow_schema", "conform", "scan_table", "table_exists", "write_partition_batches"]
 
-PARTITION_COLUMN = "capture_date"
 # The Delta writer holds a whole data file in memory until it uploads it: capping the file size
 # (and the row group) keeps a partition write's memory flat however many rows the day has.
 _TARGET_FILE_BYTES = 16 * 2**20
@@ -40,9 +40,9 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def table_exists(settings: Settings, table: str) -> bool:
+def table_exists(settings: Settings, table: LakeTable) -> bool:
     return DeltaTable.is_deltatable(
-        lake_uri(settings.s3, table), storage_options=delta_storage_options(settings.s3)
+        table.uri(settings.s3), storage_options=delta_storage_options(settings.s3)
     )
 
 
@@ -52,19 +52,19 @@ def arrow_schema(schema: pl.Schema) -> pa.Schema:
 
 
 def write_partition_batches(
-    settings: Settings, table: str, day: date, batches: Iterable[pl.DataFrame], schema: pl.Schema
+    settings: Settings, table: LakeTable, day: date, batches: Iterable[pl.DataFrame]
 ) -> int:
     """Replace partition ``day`` of ``table`` by the rows of ``batches``, streamed: memory holds
-    one batch, whatever the partition's size. Every batch must have ``schema``."""
-    target = arrow_schema(schema)
+    one batch, whatever the partition's size. Every batch must have the table's schema."""
+    target = arrow_schema(table.schema)
     rows = 0
 
     def arrow_batches() -> Iterator[pa.RecordBatch]:
         nonlocal rows
         for batch in batches:
-            if batch.height and batch.get_column(PARTITION_COLUMN).ne(day).any():
+            if batch.height and batch.get_column(table.partition_column).ne(day).any():
                 raise ValueError(
-                    f"rows outside partition {day} given to write_partition_batches({table!r})"
+                    f"rows outside partition {day} given to write_partition_batches({table.name!r})"
                 )
             rows += batch.height
             yield from batch.to_arrow().cast(target).to_batches()
@@ -76,11 +76,11 @@ def write_partition_batches(
     ensure_bucket(settings.s3, settings.s3.lake_bucket)
     leading = [first] if first is not None else []
     write_deltalake(
-        lake_uri(settings.s3, table),
+        table.uri(settings.s3),
         pa.RecordBatchReader.from_batches(target, itertools.chain(leading, stream)),
         mode="overwrite",
-        partition_by=[PARTITION_COLUMN],
-        predicate=f"{PARTITION_COLUMN} = '{day.isoformat()}'",
+        partition_by=[table.partition_column],
+        predicate=f"{table.partition_column} = '{day.isoformat()}'",
         storage_options=delta_storage_options(settings.s3),
         target_file_size=_TARGET_FILE_BYTES,
         writer_properties=WriterProperties(max_row_group_size=_ROW_GROUP_ROWS),
@@ -88,14 +88,14 @@ def write_partition_batches(
     return rows
 
 
-def scan_table(settings: Settings, table: str, day: date | None = None) -> pl.LazyFrame:
+def scan_table(settings: Settings, table: LakeTable, day: date | None = None) -> pl.LazyFrame:
     """A lazy scan of ``table``, optionally of one partition; empty-handed tables raise."""
     try:
         scan = pl.scan_delta(
-            lake_uri(settings.s3, table), storage_options=delta_storage_options(settings.s3)
+            table.uri(settings.s3), storage_options=delta_storage_options(settings.s3)
         )
     except TableNotFoundError as exc:
-        raise FileNotFoundError(f"Delta table {table!r} does not exist yet") from exc
+        raise FileNotFoundError(f"Delta table {table.name!r} does not exist yet") from exc
     if day is not None:
-        scan = scan.filter(pl.col(PARTITION_COLUMN) == day)
+        scan = scan.filter(pl.col(table.partition_column) == day)
     return scan

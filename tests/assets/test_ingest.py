@@ -14,6 +14,7 @@ from assets.ingest.sensors import camera_drop_sensor
 from assets.resources import AlprSettings
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.lake import IMAGES
 from pipelines.storage.tables import scan_table
 
 
@@ -47,7 +48,7 @@ def test_assets_materialise_with_metadata(
         materialization = result.asset_materializations_for_node("ingest__images")[0]
         assert materialization.partition == capture_day.isoformat()
         assert materialization.metadata["dagster/row_count"].value == 3
-    table = scan_table(settings, "images", capture_day).collect()
+    table = scan_table(settings, IMAGES, capture_day).collect()
     assert table.height == 3 and table.get_column("run_id").n_unique() == 1
     assert table.get_column("run_id").item(0) == ledger.run_id
     assert table.filter(pl.col("camera_id").is_null()).is_empty()

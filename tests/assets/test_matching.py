@@ -7,11 +7,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets._keys import READS_KEY
 from assets.hotlists.assets import build_hotlist_asset, hotlist_key
 from assets.matching.assets import RetroConfig, build_matching_assets
 from assets.matching.checks import alerts_match_volume
 from assets.matching.sensors import hotlist_changes_sensor, reads_updated_sensor
-from assets.recognition.assets import reads_key
 from assets.resources import AlprSettings
 from pipelines.config import Settings
 from pipelines.storage.catalog import upgrade_catalog
@@ -48,7 +48,7 @@ def test_the_alerts_asset_matches_one_capture_date(
 def test_reads_written_request_their_partition(as_of: datetime, capture_day: date) -> None:
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(
-            dg.AssetMaterialization(asset_key=reads_key, partition=capture_day.isoformat())
+            dg.AssetMaterialization(asset_key=READS_KEY, partition=capture_day.isoformat())
         )
         (request,) = reads_updated_sensor(dg.build_sensor_context(instance=instance))
     assert isinstance(request, dg.RunRequest)

@@ -15,6 +15,7 @@ from pipelines import ingest
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.recognition.detector import DEFAULT_WEIGHTS
+from pipelines.storage.lake import DETECTIONS, READS
 from pipelines.storage.tables import scan_table
 from tests._truth import MIN_EXACT_SHARE, check_reads
 
@@ -46,11 +47,11 @@ def test_recognition_materialises_tables_with_metadata(
         shipped = hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
         assert by_key["recognition/reads"]["detector_sha256"].value == shipped
         assert by_key["recognition/detections"]["detector_sha256"].value == shipped
-    for name in ("detections", "reads"):  # the metadata counts the rows the partition holds
-        written = scan_table(settings, name, capture_day).collect().height
-        assert counts[f"recognition/{name}"] == written > 0, name
+    for table in (DETECTIONS, READS):  # the metadata counts the rows the partition holds
+        written = scan_table(settings, table, capture_day).collect().height
+        assert counts[f"recognition/{table.name}"] == written > 0, table.name
     assert counts["recognition/recognition_errors"] == 0
-    table = scan_table(settings, "reads", capture_day).collect()
+    table = scan_table(settings, READS, capture_day).collect()
     assert table.get_column("run_id").unique().to_list() == [result.run_id]
     assert table.get_column("detector_sha256").unique().to_list() == [shipped]
     check_reads(settings, capture_day, drop, MIN_EXACT_SHARE)

@@ -13,6 +13,7 @@ from assets.definitions import build_defs
 from assets.resources import AlprSettings
 from assets.retention.jobs import RetentionRun, retention_job
 from pipelines.config import Settings
+from pipelines.storage.lake import LAKE_TABLES, READS, LakeTable
 from pipelines.storage.tables import scan_table
 from tests.pipelines.retention._data import Day, seed, versions
 
@@ -32,7 +33,7 @@ def _run(alpr_config: Path, as_of: datetime, *, dry_run: bool) -> dg.ExecuteInPr
     )
 
 
-def _days(settings: Settings, table: str) -> list[object]:
+def _days(settings: Settings, table: LakeTable) -> list[object]:
     frame = scan_table(settings, table).select("capture_date").unique().collect()
     return sorted(frame.to_series().to_list())
 
@@ -52,8 +53,8 @@ def test_the_job_deletes_the_expired_day_and_keeps_the_recent_one(
     assert all(c["held"] == 0 for c in counts.values())
     left = {key for key, _ in versions(settings, settings.s3.drops_bucket)}
     assert left == set(recent.keys) | set(recent.sidecars)
-    for table in ("images", "reads", "detections", "recognition_errors"):
-        assert _days(settings, table) == [recent.day], table
+    for table in LAKE_TABLES:
+        assert _days(settings, table) == [recent.day], table.name
 
 
 def test_a_dry_run_counts_and_deletes_nothing(
@@ -66,7 +67,7 @@ def test_a_dry_run_counts_and_deletes_nothing(
 
     assert result.output_for_node("run_retention_pass")["images"]["deleted"] == len(old.keys)
     assert versions(settings, settings.s3.drops_bucket) == before
-    assert _days(settings, "reads") == [old.day, recent.day]
+    assert _days(settings, READS) == [old.day, recent.day]
 
 
 def test_the_pass_is_scheduled_nightly_at_the_configured_cron(settings: Settings) -> None:

@@ -9,6 +9,7 @@ import polars as pl
 
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.lake import IMAGES
 from pipelines.storage.tables import scan_table
 
 
@@ -20,7 +21,7 @@ def test_dag_ingests_a_drop(
     dag_run = dag_bag.dags["alpr_ingest"].test(run_after=as_of)
 
     assert dag_run.state == "success"
-    table = scan_table(settings, "images", capture_day).collect()
+    table = scan_table(settings, IMAGES, capture_day).collect()
     assert sorted(table.get_column("key")) == sorted(drop.good)
     assert table.get_column("run_id").unique().to_list() == [dag_run.run_id]
     assert table.filter(pl.col("image_format") != "JPEG").is_empty()

@@ -8,6 +8,7 @@ from typing import Any
 from pipelines import ingest
 from pipelines.config import Settings
 from pipelines.ingest.sample import seed_sample_drop
+from pipelines.storage.lake import READS
 from pipelines.storage.tables import scan_table
 from tests._truth import MIN_EXACT_SHARE, check_reads
 
@@ -23,6 +24,6 @@ def test_manual_run_recognises_the_given_date(
     )
 
     assert dag_run.state == "success"
-    reads = scan_table(settings, "reads", capture_day).collect()
+    reads = scan_table(settings, READS, capture_day).collect()
     assert reads.get_column("run_id").unique().to_list() == [dag_run.run_id]
     check_reads(settings, capture_day, drop, MIN_EXACT_SHARE)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipelines.config import Settings
+from pipelines.storage.lake import READS
 from pipelines.storage.tables import scan_table
 from tests.pipelines.retention._data import seed, versions
 
@@ -28,7 +29,7 @@ def test_a_run_deletes_what_is_expired_at_its_run_after(
     assert dag.test(run_after=as_of, run_conf={"dry_run": False}).state == "success"
     left = {k for k, _ in versions(settings, settings.s3.drops_bucket)}
     assert left == set(recent.keys) | set(recent.sidecars)
-    days = scan_table(settings, "reads").select("capture_date").unique().collect().to_series()
+    days = scan_table(settings, READS).select("capture_date").unique().collect().to_series()
     assert days.to_list() == [recent.day]
 
 

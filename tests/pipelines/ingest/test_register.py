@@ -21,6 +21,7 @@ from pipelines import ingest
 from pipelines.config import Settings
 from pipelines.ingest.sample import capture_key, jpeg_bytes, seed_sample_drop
 from pipelines.storage.catalog import camera_objects, engine_for, upgrade_catalog
+from pipelines.storage.lake import IMAGES
 from pipelines.storage.tables import scan_table
 
 
@@ -59,7 +60,7 @@ def test_sample_drop_is_ingested_and_bad_objects_quarantined(
     assert reasons == {key: reason.value for key, reason in drop.bad.items()}
     assert ledger.filter(pl.col("status") == "quarantined").get_column("detail").is_not_null().all()
 
-    images = scan_table(settings, "images", capture_day).collect()
+    images = scan_table(settings, IMAGES, capture_day).collect()
     assert sorted(images.get_column("key")) == sorted(drop.good)
     assert images.get_column("capture_time_source").unique().to_list() == ["sidecar"]
     assert images.select(pl.col("width").min(), pl.col("height").min()).row(0) == (320, 240)
@@ -97,7 +98,7 @@ def test_rerun_registers_nothing_and_table_is_unchanged(
 ) -> None:
     seed_sample_drop(settings, capture_day, n_images=4, size=(160, 120), with_bad=False)
     _ingest_all(settings, as_of, "run-1")
-    first = scan_table(settings, "images").collect()
+    first = scan_table(settings, IMAGES).collect()
 
     again = _ingest_all(settings, as_of, "run-2")
     # an explicit rewrite changes nothing either
@@ -105,7 +106,7 @@ def test_rerun_registers_nothing_and_table_is_unchanged(
 
     assert (again.ingested, again.quarantined, again.already_seen) == (0, 0, 4)
     assert ingest.pending_image_partitions(settings) == {}
-    assert_frame_equal(scan_table(settings, "images").collect(), first, check_row_order=False)
+    assert_frame_equal(scan_table(settings, IMAGES).collect(), first, check_row_order=False)
 
 
 def test_new_objects_and_new_versions_are_picked_up_incrementally(
@@ -128,7 +129,7 @@ def test_new_objects_and_new_versions_are_picked_up_incrementally(
     assert report.ingested == 2  # the new object and the new version of the first one
     assert report.capture_dates == {capture_day, capture_day - timedelta(days=1)}
     versions = (
-        scan_table(settings, "images", capture_day).collect().filter(pl.col("key") == first_key)
+        scan_table(settings, IMAGES, capture_day).collect().filter(pl.col("key") == first_key)
     )
     assert sorted(versions.get_column("width")) == [32, 48]
 
@@ -224,7 +225,7 @@ def test_rerun_after_kill_9_has_no_duplicate_and_no_gap(
     assert report.ingested == len(keys) - survived
     ledger = _ledger(settings)
     assert ledger.height == len(keys) and ledger.get_column("key").n_unique() == len(keys)
-    images = scan_table(settings, "images", capture_day).collect()
+    images = scan_table(settings, IMAGES, capture_day).collect()
     assert sorted(images.get_column("key")) == sorted(keys)
     assert set(images.get_column("run_id")) == {"killed", "rerun"}
 

@@ -11,8 +11,8 @@ from polars.testing import assert_frame_equal
 
 from pipelines.hotlists.schema import ENTRIES_SCHEMA
 from pipelines.matching import match
-from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.recognition.plates import match_key
+from pipelines.storage.lake import READS
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LISTED_AT = T0 - timedelta(days=30)
@@ -49,12 +49,12 @@ def entry_id(list_name: str, plate: str, state: str | None) -> str:
 
 
 def reads_frame(*rows: Mapping[str, Any]) -> pl.DataFrame:
-    """Reads with ``READS_SCHEMA``: each row gives at least ``plate_text``; ``read_id`` is r0,
+    """Reads with ``READS.schema``: each row gives at least ``plate_text``; ``read_id`` is r0,
     r1, ... in order, ``captured_at`` T0 plus one second per row, camera "cam-01", no state,
     no candidates unless given (``candidates`` as (text, score) pairs)."""
     out = []
     for i, row in enumerate(rows):
-        read: dict[str, Any] = dict.fromkeys(READS_SCHEMA)
+        read: dict[str, Any] = dict.fromkeys(READS.schema)
         read |= {
             "read_id": f"r{i}",
             "detection_id": f"d{i}",
@@ -69,7 +69,7 @@ def reads_frame(*rows: Mapping[str, Any]) -> pl.DataFrame:
         read["candidates"] = [{"text": t, "score": s} for t, s in read["candidates"]]
         read["capture_date"] = read["captured_at"].date()
         out.append(read)
-    return pl.DataFrame(out, schema=READS_SCHEMA)
+    return pl.DataFrame(out, schema=READS.schema)
 
 
 def match_both_ways(reads: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:

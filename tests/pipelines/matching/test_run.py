@@ -23,8 +23,8 @@ from pipelines.matching.run import (
     retro_match_refresh,
     retro_match_version,
 )
-from pipelines.recognition.partition import READS_SCHEMA
 from pipelines.storage.catalog import engine_for, upgrade_catalog
+from pipelines.storage.lake import READS
 from pipelines.storage.objects import ensure_bucket
 from pipelines.storage.tables import write_partition_batches
 from tests.pipelines.hotlists.samples import NCIC_HEADER, ncic_record
@@ -69,8 +69,8 @@ def read(
 
 
 def write_reads(settings: Settings, day: date, *rows: dict[str, Any]) -> None:
-    frame = pl.DataFrame(list(rows), schema=READS_SCHEMA)
-    write_partition_batches(settings, "reads", day, [frame], READS_SCHEMA)
+    frame = pl.DataFrame(list(rows), schema=READS.schema)
+    write_partition_batches(settings, READS, day, [frame])
 
 
 def alert_rows(settings: Settings) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from pipelines.preservation import (
 from pipelines.preservation.tables import holds, preserved_objects
 from pipelines.retention import run_retention
 from pipelines.storage.catalog import engine_for, upgrade_catalog
+from pipelines.storage.lake import IMAGES, READS
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table
 from tests._users import FAST_AUTH, PASSWORD
@@ -262,9 +263,9 @@ def test_retention_honours_the_hold_until_an_administrator_releases_it_with_a_re
         now=as_of,
     )
     run_retention(settings, as_of=as_of, dry_run=False)
-    left = scan_table(settings, "reads").collect()
+    left = scan_table(settings, READS).collect()
     assert set(left.get_column("camera_id")) == {camera} and left.height == 1
-    images = scan_table(settings, "images").collect()
+    images = scan_table(settings, IMAGES).collect()
     assert set(images.get_column("camera_id")) == {camera} and images.height == 2
     with engine_for(settings.catalog_url).begin() as conn, pytest.raises(PermissionDenied):
         release_hold(conn, agent, done.hold.hold_id, "case closed", now=as_of)
@@ -277,8 +278,8 @@ def test_retention_honours_the_hold_until_an_administrator_releases_it_with_a_re
         released = release_hold(conn, admin, done.hold.hold_id, "case closed", now=as_of)
     assert released.released_by == "ada" and not released.active
     run_retention(settings, as_of=as_of + timedelta(hours=1), dry_run=False)
-    assert scan_table(settings, "reads").collect().height == 0
-    assert scan_table(settings, "images").collect().height == 0
+    assert scan_table(settings, READS).collect().height == 0
+    assert scan_table(settings, IMAGES).collect().height == 0
     assert _evidence(settings)  # the evidence copies stay under their lock
 
 

@@ -14,6 +14,7 @@ from pipelines.ingest.sample import SampleDrop, seed_sample_drop
 from pipelines.recognition import partition
 from pipelines.recognition.partition import crop_key, recognize_partition
 from pipelines.recognition.recognize import Recognizer
+from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS
 from pipelines.storage.objects import ensure_bucket
 from pipelines.storage.tables import scan_table
 from tests._truth import MIN_EXACT_SHARE, check_reads
@@ -38,8 +39,8 @@ def test_partition_is_recognised_and_rerun_replaces_it(
     report = recognize_partition(settings, capture_day, "run-1", [recognizer])
 
     assert report.images == 4 and report.failed == 0
-    detections = scan_table(settings, "detections", capture_day).collect()
-    reads = scan_table(settings, "reads", capture_day).collect()
+    detections = scan_table(settings, DETECTIONS, capture_day).collect()
+    reads = scan_table(settings, READS, capture_day).collect()
     expected = {text for texts in drop.plates.values() for text in texts}
     assert report.plates >= len(expected) * 0.75  # the detector finds most generated plates
     assert reads.height == detections.height == report.plates
@@ -68,7 +69,7 @@ def test_partition_is_recognised_and_rerun_replaces_it(
     assert sorted(o["Key"] for o in listed.get("Contents", [])) == sorted(
         detections.get_column("crop_key")
     )
-    again = scan_table(settings, "reads", capture_day).collect()
+    again = scan_table(settings, READS, capture_day).collect()
     assert again.height == reads.height
     assert sorted(again.get_column("read_id")) == sorted(reads.get_column("read_id"))
     assert again.get_column("run_id").unique().to_list() == ["run-2"]
@@ -83,13 +84,13 @@ def test_unreadable_image_is_recorded_and_does_not_stop_the_batch(
 
     report = recognize_partition(settings, capture_day, "run-1", [recognizer])
 
-    errors = scan_table(settings, "recognition_errors", capture_day).collect()
+    errors = scan_table(settings, RECOGNITION_ERRORS, capture_day).collect()
     assert errors.get_column("key").to_list() == [broken]
     assert "decode" in errors.get_column("error").item(0)
     assert report.images == 2 and report.failed == 1
-    reads = scan_table(settings, "reads", capture_day).collect()
+    reads = scan_table(settings, READS, capture_day).collect()
     assert set(reads.get_column("image_id")) == set(
-        scan_table(settings, "images", capture_day)
+        scan_table(settings, IMAGES, capture_day)
         .filter(pl.col("key") != broken)
         .collect()
         .get_column("image_id")
@@ -111,11 +112,11 @@ def test_a_day_of_many_batches_gives_what_one_batch_gives(
     _ingest(settings, as_of, capture_day, n_images=6)
 
     one = recognize_partition(settings, capture_day, "one-batch", [recognizer])
-    whole = scan_table(settings, "reads", capture_day).collect().sort("read_id")
+    whole = scan_table(settings, READS, capture_day).collect().sort("read_id")
     many = recognize_partition(
         settings.replace(recognition={"batch_size": 2}), capture_day, "three-batches", [recognizer]
     )
-    pieces = scan_table(settings, "reads", capture_day).collect().sort("read_id")
+    pieces = scan_table(settings, READS, capture_day).collect().sort("read_id")
 
     assert one.images == many.images == 6
     assert many.plates == one.plates == pieces.height > 2
@@ -123,7 +124,7 @@ def test_a_day_of_many_batches_gives_what_one_batch_gives(
     assert pieces.get_column("read_id").to_list() == whole.get_column("read_id").to_list()
     assert pieces.get_column("plate_text").to_list() == whole.get_column("plate_text").to_list()
     assert many.mean_confidence == pytest.approx(one.mean_confidence, abs=1e-3)
-    detections = scan_table(settings, "detections", capture_day).collect()
+    detections = scan_table(settings, DETECTIONS, capture_day).collect()
     assert sorted(detections.get_column("detection_id")) == pieces.get_column("read_id").to_list()
 
 

@@ -23,12 +23,10 @@ from pipelines.config import Settings
 from pipelines.ingest.images import pending_image_partitions, write_images_partition
 from pipelines.ingest.register import register_drops
 from pipelines.recognition.partition import (
-    DETECTIONS_SCHEMA,
-    READS_SCHEMA,
-    RECOGNITION_ERRORS_SCHEMA,
     crop_key,
 )
 from pipelines.storage.catalog import camera_objects, engine_for
+from pipelines.storage.lake import DETECTIONS, READS, RECOGNITION_ERRORS
 from pipelines.storage.objects import ensure_bucket, s3_client
 from pipelines.storage.tables import conform, write_partition_batches
 
@@ -174,13 +172,9 @@ def recognise(settings: Settings, seeded: Day, *, with_alerts: bool = True) -> N
             "capture_date": seeded.day,
         }
     ]
-    for table, rows, schema in (
-        ("detections", detections, DETECTIONS_SCHEMA),
-        ("reads", reads, READS_SCHEMA),
-        ("recognition_errors", errors, RECOGNITION_ERRORS_SCHEMA),
-    ):
-        frame = conform(pl.DataFrame(rows, infer_schema_length=None), schema)
-        write_partition_batches(settings, table, seeded.day, [frame], schema)
+    for table, rows in ((DETECTIONS, detections), (READS, reads), (RECOGNITION_ERRORS, errors)):
+        frame = conform(pl.DataFrame(rows, infer_schema_length=None), table.schema)
+        write_partition_batches(settings, table, seeded.day, [frame])
     if with_alerts:
         with engine.begin() as conn:
             for read in reads[:2]:

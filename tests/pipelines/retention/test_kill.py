@@ -18,6 +18,7 @@ from pipelines.config import Settings
 from pipelines.retention import run_retention
 from pipelines.retention.tables import retention_runs
 from pipelines.storage.catalog import camera_objects, engine_for
+from pipelines.storage.lake import IMAGES, READS
 from pipelines.storage.tables import scan_table
 from tests.pipelines.retention._data import lake_objects, seed, versions
 
@@ -65,8 +66,8 @@ def test_a_rerun_after_kill_9_mid_deletion_completes_the_pass(
 
     assert len(versions(settings, drops)) == 3 * len(recent.keys)
     assert _deleted(settings) == sum(len(d.keys) for d in old)
-    assert scan_table(settings, "reads").collect().height == len(recent.plates)
-    days = scan_table(settings, "images").select("capture_date").unique().collect()
+    assert scan_table(settings, READS).collect().height == len(recent.plates)
+    days = scan_table(settings, IMAGES).select("capture_date").unique().collect()
     assert days.to_series().to_list() == [recent.day]
     tables = lake_objects(settings, "tables/")
     for day in old:

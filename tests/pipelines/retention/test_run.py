@@ -21,6 +21,7 @@ from pipelines.preservation.tables import holds
 from pipelines.retention import run_retention
 from pipelines.retention.tables import object_deletions
 from pipelines.storage.catalog import camera_objects, engine_for
+from pipelines.storage.lake import DETECTIONS, IMAGES, LAKE_TABLES, READS
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table
 from tests.pipelines.retention._data import Day, lake_objects, seed, versions
@@ -38,7 +39,7 @@ def _table_bytes_with(settings: Settings, needle: bytes) -> list[str]:
 
 
 def _plates(settings: Settings) -> set[str]:
-    return set(scan_table(settings, "reads").select("plate_text").collect().to_series())
+    return set(scan_table(settings, READS).select("plate_text").collect().to_series())
 
 
 @pytest.fixture
@@ -72,9 +73,9 @@ def test_expired_data_is_gone_everywhere_and_recent_data_stays(
     assert not versions(settings, lake, f"crops/{old.day.isoformat()}/")
     assert len(versions(settings, lake, f"crops/{recent.day.isoformat()}/")) == len(recent.crops)
     # tables: old partitions empty, recent ones whole; no old plate anywhere under tables/
-    for table in ("images", "reads", "detections", "recognition_errors"):
+    for table in LAKE_TABLES:
         counts = scan_table(settings, table).group_by("capture_date").len().collect()
-        assert counts.get_column("capture_date").to_list() == [recent.day], table
+        assert counts.get_column("capture_date").to_list() == [recent.day], table.name
     assert _plates(settings) == set(recent.plates)
     for plate in old.plates:
         assert not _table_bytes_with(settings, plate.encode()), plate
@@ -177,11 +178,11 @@ def test_held_data_is_kept_and_the_rest_of_its_day_deleted(
     assert _plates(settings) - set(old.plates) and held_plate in _plates(settings)
     assert not (set(old.plates) - {held_plate}) & _plates(settings)
     held_image = old.image_ids[1]
-    detections = scan_table(settings, "detections").filter(pl.col("image_id") == held_image)
+    detections = scan_table(settings, DETECTIONS).filter(pl.col("image_id") == held_image)
     assert detections.collect().height == 1
     crops = versions(settings, settings.s3.lake_bucket, f"crops/{old.day.isoformat()}/")
     assert [k for k, _ in crops] == [old.crops[1]]
-    images = scan_table(settings, "images", old.day).collect()
+    images = scan_table(settings, IMAGES, old.day).collect()
     assert images.get_column("image_id").to_list() == [held_image]
     key = images.get_column("key")[0]
     assert len([k for k, _ in versions(settings, settings.s3.drops_bucket) if k == key]) == 2
@@ -205,8 +206,8 @@ def test_shorter_periods_apply_per_data_class(
     assert report.classes["reads"].rows["reads"] == 6  # both days' reads
     assert report.classes["images"].deleted == 4  # only the old day's images (365 days)
     assert len(versions(settings, settings.s3.lake_bucket, f"crops/{recent.day.isoformat()}/")) == 3
-    assert scan_table(settings, "reads").collect().height == 0
-    assert scan_table(settings, "images").collect().height == len(recent.keys)
+    assert scan_table(settings, READS).collect().height == 0
+    assert scan_table(settings, IMAGES).collect().height == len(recent.keys)
 
 
 def test_quarantined_objects_age_from_registration_when_they_have_no_capture_time(
