@@ -22,6 +22,7 @@ from assets.matching.checks import alerts_match_volume
 from assets.matching.jobs import matching_job, retro_matching_job
 from assets.matching.sensors import hotlist_changes_sensor, reads_updated_sensor
 from assets.preservation.jobs import preservation_job
+from assets.quality.checks import build_quality_checks
 from assets.recognition import assets as recognition_assets
 from assets.recognition.jobs import recognition_job
 from assets.recognition.sensors import images_updated_sensor
@@ -43,7 +44,11 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             *build_hotlist_assets(sources),
             *build_matching_assets(sources),
         ],
-        asset_checks=[*build_freshness_checks(sources), alerts_match_volume],
+        asset_checks=[
+            *build_freshness_checks(sources),
+            alerts_match_volume,
+            *build_quality_checks(sources),
+        ],
         jobs=[
             ingest_job,
             images_job,

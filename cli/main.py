@@ -17,6 +17,7 @@ import click
 from cli.alerts import alerts
 from cli.hotlists import hotlists
 from cli.preservation import holds, preserve
+from cli.quality import quality
 from cli.retention import retention
 from cli.serve import serve
 from cli.users import users
@@ -40,6 +41,7 @@ Examples:
   alpr serve                  the alert review page on http://127.0.0.1:8000
   alpr users add jdoe --role agent --password-stdin   create a user (operator, on the server)
   alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
+  alpr quality validate reads 2026-03-10              a day against expectations/reads.json
 """
 
 
@@ -388,6 +390,7 @@ cli.add_command(hotlists)
 cli.add_command(users)
 cli.add_command(alerts)
 cli.add_command(retention)
+cli.add_command(quality)
 cli.add_command(preserve)
 cli.add_command(holds)
 

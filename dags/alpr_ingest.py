@@ -40,7 +40,7 @@ def alpr_ingest() -> None:
         )
         return [day.isoformat() for day in ingest.pending_image_partitions(settings)]
 
-    @task(outlets=[images], map_index_template="{{ task.op_kwargs['day'] }}")
+    @task(map_index_template="{{ task.op_kwargs['day'] }}")
     def write_images_partition(day: str) -> dict[str, int | str]:
         """Rewrite one capture date of the ``images`` table from the ledger."""
         from datetime import date
@@ -49,11 +49,26 @@ def alpr_ingest() -> None:
         from pipelines.config import load_settings
 
         written = ingest.write_images_partition(load_settings(), date.fromisoformat(day))
-        # Tells the recognition DAG, which this asset event triggers, which date to recognise.
-        get_current_context()["outlet_events"][images].extra = {"capture_date": day}
         return {"capture_date": day, "rows": written.rows, "bytes": written.bytes}
 
-    write_images_partition.expand(day=register_drops())
+    # Only a partition that passes its suite updates the Asset: a failed one stops here, and
+    # recognition is never triggered for it.
+    @task(
+        outlets=[images],
+        retries=0,
+        map_index_template="{{ task.op_kwargs['written']['capture_date'] }}",
+    )
+    def validate_images(written: dict[str, int | str]) -> dict[str, object]:
+        """Validate the partition just written against expectations/images.json."""
+        from dags._quality import validate_day
+
+        day = str(written["capture_date"])
+        counts = validate_day("images", day)
+        # Tells the recognition DAG, which this asset event triggers, which date to recognise.
+        get_current_context()["outlet_events"][images].extra = {"capture_date": day}
+        return counts
+
+    validate_images.expand(written=write_images_partition.expand(day=register_drops()))
 
 
 alpr_ingest()

@@ -45,7 +45,7 @@ def alpr_matching() -> None:
         events = context["triggering_asset_events"][reads]
         return sorted({e.extra["capture_date"] for e in events if "capture_date" in e.extra})
 
-    @task(outlets=[alerts], map_index_template="{{ task.op_kwargs['day'] }}")
+    @task(map_index_template="{{ task.op_kwargs['day'] }}")
     def match(day: str) -> dict[str, object]:
         """Match one capture date's reads and raise its alerts."""
         from datetime import date
@@ -59,7 +59,18 @@ def alpr_matching() -> None:
         )
         return report.summary()
 
-    match.expand(day=capture_dates())
+    @task(
+        outlets=[alerts],
+        retries=0,
+        map_index_template="{{ task.op_kwargs['matched']['capture_date'] }}",
+    )
+    def validate_alerts(matched: dict[str, object]) -> dict[str, object]:
+        """Validate the day's alerts against expectations/alerts.json."""
+        from dags._quality import validate_day
+
+        return validate_day("alerts", str(matched["capture_date"]))
+
+    validate_alerts.expand(matched=match.expand(day=capture_dates()))
 
 
 alpr_matching()

@@ -44,10 +44,7 @@ def alpr_recognition() -> None:
         events = context["triggering_asset_events"][images]
         return sorted({e.extra["capture_date"] for e in events if "capture_date" in e.extra})
 
-    @task(
-        outlets=[detections, reads, recognition_errors],
-        map_index_template="{{ task.op_kwargs['day'] }}",
-    )
+    @task(map_index_template="{{ task.op_kwargs['day'] }}")
     def recognize(day: str) -> dict[str, float | int | str]:
         """Replace one capture date's detections, reads and recognition errors."""
         from datetime import date
@@ -57,8 +54,6 @@ def alpr_recognition() -> None:
 
         run_id = get_current_context()["dag_run"].run_id
         report = recognize_partition(load_settings(), date.fromisoformat(day), run_id)
-        # Tells the matching DAG, which this asset event triggers, which date to match.
-        get_current_context()["outlet_events"][reads].extra = {"capture_date": day}
         return {
             "capture_date": day,
             "images": report.images,
@@ -67,7 +62,24 @@ def alpr_recognition() -> None:
             "images_per_second": round(report.images_per_second, 2),
         }
 
-    recognize.expand(day=capture_dates())
+    # The day's outputs update their Assets (and so trigger matching) only once both suites
+    # pass: a failed one stops the branch here.
+    @task(
+        outlets=[detections, reads, recognition_errors],
+        retries=0,
+        map_index_template="{{ task.op_kwargs['recognized']['capture_date'] }}",
+    )
+    def validate_outputs(recognized: dict[str, float | int | str]) -> dict[str, object]:
+        """Validate the day's detections and reads against their suites."""
+        from dags._quality import validate_day
+
+        day = str(recognized["capture_date"])
+        counts: dict[str, object] = {t: validate_day(t, day) for t in ("detections", "reads")}
+        # Tells the matching DAG, which this asset event triggers, which date to match.
+        get_current_context()["outlet_events"][reads].extra = {"capture_date": day}
+        return counts
+
+    validate_outputs.expand(recognized=recognize.expand(day=capture_dates()))
 
 
 alpr_recognition()

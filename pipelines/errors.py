@@ -7,6 +7,7 @@ __all__ = [
     "AlprError",
     "AuthenticationError",
     "ConfigError",
+    "DataQualityError",
     "HotlistError",
     "PermissionDenied",
     "PolicyRefusal",
@@ -60,3 +61,8 @@ class HotlistError(AlprError):
 
 class AlertError(AlprError):
     """An alert transition that the workflow does not allow (e.g. confirming a rejected alert)."""
+
+
+class DataQualityError(AlprError):
+    """A batch failed a critical expectation of its suite: downstream steps must not use it.
+    The message names the suite, the batch and each failed expectation with its counts."""

@@ -25,6 +25,7 @@ from pipelines.hotlists.snapshot import ImportResult, active_entries, version_ch
 from pipelines.matching.match import match_reads, retro_match
 from pipelines.matching.schema import MATCHES_SCHEMA
 from pipelines.matching.suppress import suppress_duplicates
+from pipelines.quality.gate import require_partition_passed
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 from pipelines.storage.lake import READS
 from pipelines.storage.tables import scan_table, table_exists
@@ -147,6 +148,7 @@ def match_partition(
     the alerts (and their webhooks). An absent ``reads`` table or partition is zero reads."""
     now = require_utc(now)
     upgrade_catalog(settings.catalog_url)
+    require_partition_passed(settings, READS, day)  # reads that failed their suite raise nothing
     reads = _day_reads(settings, day)
     entries = active_entries(settings, now)
     matches = match_reads(reads.lazy(), entries.lazy()).collect()

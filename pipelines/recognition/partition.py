@@ -30,6 +30,7 @@ from PIL import Image
 
 from pipelines.config import Settings
 from pipelines.errors import RecognitionError
+from pipelines.quality.gate import require_partition_passed
 from pipelines.recognition.recognize import PlateFinding, Recognizer, decode_image
 from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS, LakeTable
 from pipelines.storage.objects import s3_client
@@ -155,6 +156,7 @@ def recognize_partition(
     rather than splitting each model call across cores.
     """
     started = time.perf_counter()
+    require_partition_passed(settings, IMAGES, day)  # images that failed their suite stop here
     if not recognizers:
         workers = settings.recognition.workers
         recognizers = Recognizer.load_workers(settings.recognition, workers, threads=1)

@@ -65,10 +65,13 @@ def test_each_configured_hotlist_source_gets_an_asset_a_check_and_the_refresh_sc
         dg.AssetKey(["hotlists", "ccic"]),
     }
     checks = built.resolve_asset_graph().asset_check_keys
-    assert {(c.asset_key.path[-1], c.name) for c in checks} == {
+    named = {(c.asset_key.path[-1], c.name) for c in checks}
+    assert {
         ("ncic", "hotlist_entries_freshness"),
         ("ccic", "hotlist_entries_freshness"),
         ("alerts", "alerts_match_volume"),
-    }
+        ("ncic", "hotlist_entries_identity_unique"),  # and each list's suite
+        ("ccic", "hotlist_entries_identity_unique"),
+    } <= named
     schedule = built.get_repository_def().get_schedule_def("hotlists_job_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("45 4 * * *", "America/Denver")
