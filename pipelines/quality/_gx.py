@@ -85,7 +85,11 @@ def run_suite(
         ExpectationConfiguration,
     )
 
-    asset = context.data_sources.add_pandas(name="lake").add_dataframe_asset(name=suite_name)
+    # The asset is named for the batch too, so a stored result's file name says which batch
+    # (capture date) it judged: retention deletes it with that day's data.
+    asset = context.data_sources.add_pandas(name="lake").add_dataframe_asset(
+        name=f"{suite_name}.{batch}"
+    )
     definition = asset.add_batch_definition_whole_dataframe(batch)
     suite = context.suites.add(
         gx.ExpectationSuite(

@@ -43,6 +43,8 @@ class SuiteExpectation:
     kwargs: dict[str, Any]
     rule: str  # the policy rule or invariant it protects
     severity: Severity
+    # Its column holds personal data (plate text): samples name the failing rows, not values.
+    personal: bool = False
 
     @property
     def column(self) -> str | None:
@@ -103,7 +105,14 @@ def load_suite(name: str, folder: Path = SUITES_DIR) -> Suite:
                 f"{where}: severity {meta['severity']!r}; valid values: {[s.value for s in Severity]}"
             ) from None
         items.append(
-            SuiteExpectation(meta["name"], entry["type"], entry["kwargs"], meta["rule"], severity)
+            SuiteExpectation(
+                meta["name"],
+                entry["type"],
+                entry["kwargs"],
+                meta["rule"],
+                severity,
+                bool(meta.get("personal", False)),
+            )
         )
     names = [e.name for e in items]
     if len(set(names)) != len(names):

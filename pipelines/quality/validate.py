@@ -189,6 +189,7 @@ def _config(expectation: SuiteExpectation) -> dict[str, Any]:
             "name": expectation.name,
             "rule": expectation.rule,
             "severity": expectation.severity.value,
+            "personal": expectation.personal,
         },
     }
 
@@ -215,8 +216,11 @@ def _outcome(expectation: SuiteExpectation, result: Any, sample_size: int) -> Ex
 def _keys_as_sample(
     outcome: ExpectationOutcome, flags: pl.DataFrame, sample_size: int
 ) -> ExpectationOutcome:
-    """A derived column's unexpected value is only ``False``: name the failing rows instead."""
-    if not (outcome.expectation.column or "").startswith("_") or not outcome.unexpected_count:
+    """Name the failing rows instead of their values where the values say nothing (a derived
+    column's ``False``) or must not travel (plate text, into the orchestrators' UIs and logs)."""
+    expectation = outcome.expectation
+    derived = (expectation.column or "").startswith("_")
+    if not (derived or expectation.personal) or not outcome.unexpected_count:
         return outcome
     keys = flags.filter(pl.col("check") == outcome.expectation.name).get_column("row_id")
     return replace(outcome, sample=tuple(keys.sort().head(sample_size).to_list()))

@@ -72,7 +72,7 @@ def test_a_bad_reads_batch_blocks_downstream(
     assert linked.metadata["sample"].value == ["read0"]
     text = checks["reads_plate_text_alphabet"]
     assert not text.passed and text.severity == dg.AssetCheckSeverity.WARN
-    assert text.metadata["sample"].value == ["AB$1"]
+    assert text.metadata["sample"].value == ["read1"]  # the row, never its plate text
     assert checks["reads_read_id_unique"].passed
     assert DOWNSTREAM not in _materialized(result)  # blocked
     assert READS_KEY in _materialized(result)  # the bad batch is kept, flagged

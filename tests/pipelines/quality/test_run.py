@@ -28,12 +28,14 @@ def lake(settings: Settings, capture_day: date) -> Settings:
     return settings
 
 
-def _results(settings: Settings, suite: str) -> list[dict]:
+def _results(settings: Settings, suite: str, day: date) -> list[dict]:
     client = s3_client(settings.s3)
     listed = client.list_objects_v2(Bucket=settings.s3.lake_bucket, Prefix=RESULTS_PREFIX + suite)
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert all(k.endswith(f".{day}.json") for k in keys), keys  # named for the day it judged
     return [
-        json.loads(client.get_object(Bucket=settings.s3.lake_bucket, Key=o["Key"])["Body"].read())
-        for o in listed.get("Contents", [])
+        json.loads(client.get_object(Bucket=settings.s3.lake_bucket, Key=k)["Body"].read())
+        for k in keys
     ]
 
 
@@ -45,7 +47,7 @@ def test_a_good_day_passes_and_its_result_is_kept_in_the_lake(
         outcome = validate_day(lake, suite, capture_day, run_id="run-1", as_of=as_of)
         assert outcome.passed and not outcome.warnings, suite
         assert outcome.rows == _lake.N
-    stored = _results(lake, "reads")
+    stored = _results(lake, "reads", capture_day)
     assert len(stored) == 1 and stored[0]["success"] is True
     assert stored[0]["meta"]["run_id"]["run_name"] == "run-1"
     names = {r["expectation_config"]["meta"]["name"] for r in stored[0]["results"]}
