@@ -25,6 +25,9 @@ from pipelines.audit.log import record, require_utc
 from pipelines.config import Settings
 from pipelines.preservation.holds import active_holds
 from pipelines.preservation.selection import plate_key_expr
+from pipelines.quality.docs import DOCS_PREFIX
+from pipelines.quality.run import RESULTS_PREFIX
+from pipelines.quality.tables import quality_flags, quality_verdicts
 from pipelines.retention._delta import delete_rows, partitions_before, purge_history
 from pipelines.retention._objects import delete_prefix_versions, delete_versions, vacuum_store
 from pipelines.retention.policy import (
@@ -404,6 +407,22 @@ class _Pass:
         for table, expr in doomed.items():
             rows = delete_rows(self.settings, table, day, expr, dry_run=self.dry_run)
             entry.rows[table.name] = entry.rows.get(table.name, 0) + rows.height
+        if not self.dry_run:
+            entry.objects += self._quality(day)
+
+    def _quality(self, day: date) -> int:
+        """What validating the day kept: verdicts and flags, and the stored GX results and their
+        Data Docs pages (whose samples hold plate text), named for the day they judged."""
+        with self.engine.begin() as conn:
+            for table in (quality_flags, quality_verdicts):
+                conn.execute(table.delete().where(table.c.capture_date == day))
+        of_day = f".{day.isoformat()}."
+        return sum(
+            delete_prefix_versions(
+                self.settings, self.settings.s3.lake_bucket, prefix, lambda k: of_day not in k
+            )
+            for prefix in (RESULTS_PREFIX, DOCS_PREFIX)
+        )
 
     def _alerts(self, day: date, judged: pl.DataFrame) -> None:
         entry = self.report.classes[DataClass.ALERTS]

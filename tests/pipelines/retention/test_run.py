@@ -18,6 +18,8 @@ from pipelines.config import Settings
 from pipelines.ingest.register import register_drops
 from pipelines.preservation.selection import Selection
 from pipelines.preservation.tables import holds
+from pipelines.quality.run import RESULTS_PREFIX, validate_day
+from pipelines.quality.tables import quality_verdicts
 from pipelines.retention import run_retention
 from pipelines.retention.tables import object_deletions
 from pipelines.storage.catalog import camera_objects, engine_for
@@ -232,3 +234,21 @@ def test_quarantined_objects_age_from_registration_when_they_have_no_capture_tim
     with engine_for(settings.catalog_url).connect() as conn:
         rows = dict(conn.execute(sa.select(camera_objects.c.key, camera_objects.c.status)).all())
     assert rows == {"cam-01/old-empty.jpg": "deleted", "cam-01/new-empty.jpg": "quarantined"}
+
+
+def test_what_validation_kept_of_an_expired_day_goes_with_it(
+    settings: Settings, as_of: datetime, seeded: tuple[Day, Day]
+) -> None:
+    old, recent = seeded
+    for day in (old.day, recent.day):
+        validate_day(settings, "reads", day, run_id="check-1", as_of=as_of)
+    assert lake_objects(settings, RESULTS_PREFIX + "reads/")  # kept in the lake
+
+    report = run_retention(settings, as_of=as_of, dry_run=False, actor="service")
+
+    left = list(lake_objects(settings, RESULTS_PREFIX))
+    assert left and all(f".{recent.day}." in key for key in left), left
+    with engine_for(settings.catalog_url).connect() as conn:
+        days = conn.execute(sa.select(quality_verdicts.c.capture_date)).scalars().all()
+    assert days == [recent.day]
+    assert report.classes["reads"].objects >= 1
