@@ -45,6 +45,23 @@ def alpr_hotlists() -> None:
         now = get_current_context()["dag_run"].run_after
         return refresh_named(load_settings(), source, now=now).summary()
 
+    # A new version that fails its suite fails here, so it is not retro-matched (its entries
+    # stay flagged in the catalog); matching of new reads is stopped by the Dagster checks.
+    @task(retries=0)
+    def validate(refreshed: dict[str, Any]) -> dict[str, Any]:
+        """Validate a newly activated version against expectations/hotlist_entries.json."""
+        if "version" not in refreshed:  # unchanged: the active version was validated before
+            return refreshed
+        from pipelines.quality.batches import hotlist_batch
+        from pipelines.quality.run import validate_batch
+
+        settings, dag_run = load_settings(), get_current_context()["dag_run"]
+        batch = hotlist_batch(settings, refreshed["list"], refreshed["version"])
+        outcome = validate_batch(settings, batch, run_id=dag_run.run_id, as_of=dag_run.run_after)
+        print({"suite": batch.suite, "batch": batch.label, "passed": outcome.passed})
+        outcome.raise_for_failure()
+        return refreshed
+
     @task(trigger_rule="all_done")
     def retro_match(refreshed: list[dict[str, Any] | None]) -> list[dict[str, Any]]:
         """Each new version that added or removed entries: clear and retro-match it."""
@@ -76,7 +93,7 @@ def alpr_hotlists() -> None:
             )
         return [source.name for source in settings.hotlists.sources]
 
-    refreshed = refresh.expand(source=configured_sources())
+    refreshed = validate.expand(refreshed=refresh.expand(source=configured_sources()))
     retro_match(refreshed) >> check_staleness()  # type: ignore[arg-type]
 
 

@@ -60,6 +60,7 @@ def test_the_staleness_task_fails_on_a_stale_list(
     assert states(dag_run) == {
         "configured_sources": "success",
         "refresh": "success",
+        "validate": "success",  # an unchanged list: nothing new to validate
         "retro_match": "success",
         "check_staleness": "failed",
     }
