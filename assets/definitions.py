@@ -22,6 +22,11 @@ from assets.matching.checks import alerts_match_volume
 from assets.matching.jobs import matching_job, retro_matching_job
 from assets.matching.sensors import hotlist_changes_sensor, reads_updated_sensor
 from assets.preservation.jobs import preservation_job
+from assets.quality.camera_health import (
+    build_camera_health_asset,
+    camera_health_job,
+    reads_updated_health_sensor,
+)
 from assets.quality.checks import build_quality_checks
 from assets.recognition import assets as recognition_assets
 from assets.recognition.jobs import recognition_job
@@ -30,19 +35,22 @@ from assets.resources import RESOURCES_BY_DEPLOYMENT
 from assets.retention.jobs import retention_job
 from assets.retention.schedules import build_retention_schedules
 from pipelines.config import Settings, load_settings
+from pipelines.ingest.register import load_camera_registry
 
 deployment = os.environ.get("ALPR_DEPLOYMENT", "local")
 
 
 def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
     """The definitions for these settings: one hotlist asset (and freshness check) per
-    configured source, the refresh schedule at the configured time."""
+    configured source, the refresh schedule at the configured time, a camera-health check per
+    camera of ``ingest.camera_registry`` (one for all cameras without a registry)."""
     sources = [source.name for source in settings.hotlists.sources]
     return dg.Definitions(
         assets=[
             *dg.load_assets_from_modules([ingest_assets, recognition_assets]),
             *build_hotlist_assets(sources),
             *build_matching_assets(sources),
+            build_camera_health_asset(load_camera_registry(settings.ingest.camera_registry)),
         ],
         asset_checks=[
             *build_freshness_checks(sources),
@@ -60,6 +68,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             alerts_sweep_job,
             retention_job,
             preservation_job,
+            camera_health_job,
         ],
         schedules=[
             ingest_job_schedule,
@@ -74,6 +83,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             hotlist_drop_sensor,
             reads_updated_sensor,
             hotlist_changes_sensor,
+            reads_updated_health_sensor,
         ],
         resources=RESOURCES_BY_DEPLOYMENT[deployment],
     )

@@ -10,6 +10,7 @@ __all__ = [
     "HOTLISTS_GROUP",
     "INGEST_GROUP",
     "MATCHING_GROUP",
+    "QUALITY_GROUP",
     "RECOGNITION_GROUP",
     "daily_partitions",
     "partition_written_sensor",
@@ -22,6 +23,7 @@ INGEST_GROUP = "ingest"
 RECOGNITION_GROUP = "recognition"
 HOTLISTS_GROUP = "hotlists"
 MATCHING_GROUP = "matching"
+QUALITY_GROUP = "quality"
 
 
 def partition_written_sensor(

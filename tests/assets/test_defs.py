@@ -16,6 +16,7 @@ def test_definitions_load() -> None:
         "alerts_sweep_job",
         "retention_job",
         "preservation_job",
+        "camera_health_job",
     } <= jobs
     assert {s.name for s in repo.schedule_defs} == {
         "ingest_job_schedule",
@@ -31,6 +32,7 @@ def test_definitions_load() -> None:
         "hotlist_drop_sensor",
         "reads_updated_sensor",
         "hotlist_changes_sensor",
+        "reads_updated_health_sensor",
     }
 
 
@@ -40,7 +42,12 @@ def test_assets_are_grouped_and_keyed_by_domain() -> None:
     assert dg.AssetKey(["ingest", "images"]) in keys
     assert dg.AssetKey(["recognition", "reads"]) in keys
     groups = {spec.key.path[0]: spec.group_name for spec in defs.resolve_all_asset_specs()}
-    assert groups == {"ingest": "ingest", "recognition": "recognition", "matching": "matching"}
+    assert groups == {
+        "ingest": "ingest",
+        "recognition": "recognition",
+        "matching": "matching",
+        "quality": "quality",
+    }
 
 
 def test_each_configured_hotlist_source_gets_an_asset_a_check_and_the_refresh_schedule() -> None:
