@@ -32,7 +32,8 @@ Examples:
   alpr services up            start the embedded SeaweedFS object store on 127.0.0.1
   alpr demo                   seed a sample drop, ingest it, print a summary
   alpr ingest                 register new camera objects and write their images partitions
-  alpr status                 objects ingested and quarantined, by reason; latest runs
+  alpr status                 objects ingested and quarantined, by reason; latest runs;
+                              camera health of the latest capture date (--day)
   alpr recognize photo.jpg dir/ --format jsonl     plates in image files (no services needed)
   alpr recognize crops/ --plate-crops              read already-cropped plates (OCR only)
   alpr recognize-partition 2026-03-10              detections and reads of one capture date
@@ -150,21 +151,40 @@ def ingest(ctx: click.Context, as_of: datetime | None) -> None:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="camera health of this capture date")
+@click.option("--as-of", type=click.DateTime(), help="reference time for silence (UTC)")
 @click.pass_context
-def status(ctx: click.Context, fmt: str) -> None:
-    """Objects ingested and quarantined (by reason), and the latest ingest runs."""
+def status(ctx: click.Context, fmt: str, day: datetime | None, as_of: datetime | None) -> None:
+    """Objects ingested and quarantined (by reason), the latest ingest runs, and each camera's
+    health on the latest capture date (or --day) against its trailing baseline."""
     from pipelines.ingest import ingest_counts, recent_runs
+    from pipelines.quality.camera_health import (
+        camera_health_report,
+        health_markdown,
+        latest_capture_day,
+    )
 
     settings = _settings(ctx)
     counts = ingest_counts(settings)
+    health_day = day.date() if day else latest_capture_day(settings)
+    moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    health = camera_health_report(settings, health_day, moment) if health_day else None
     if fmt == "jsonl":
         for row in counts.iter_rows(named=True):
             click.echo(json.dumps(row))
+        click.echo(json.dumps({"camera_health": health.summary() if health else None}))
         return
     click.echo(counts if counts.height else "no objects registered yet")
     click.echo(
         recent_runs(settings).select("run_id", "status", "listed", "ingested", "quarantined")
     )
+    if health is None:
+        click.echo("camera health: no images yet")
+        return
+    click.echo(
+        f"\ncamera health {health.capture_date} (as of {health.reference_at:%Y-%m-%d %H:%M}Z)"
+    )
+    click.echo(health_markdown(health.cameras))
 
 
 @cli.command()
