@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,11 +53,8 @@ def record(
     ``actor`` is the user name (or "service", "operator:<os user>", the name tried at a failed
     login); ``details`` is JSON and must never hold a password or secret.
     """
-    leaked = [k for k in (details or {}) if any(w in k.lower() for w in _FORBIDDEN_KEYS)]
-    if leaked:
-        raise AlprError(f"audit details must not carry secrets (keys {sorted(leaked)})")
+    details_text = _details_text(details)
     occurred_at = require_utc(now)
-    details_text = _canonical(dict(details or {}))
     _lock_chain(conn)
     prev_hash = conn.execute(
         sa.select(audit_events.c.entry_hash).order_by(audit_events.c.event_id.desc()).limit(1)
@@ -83,11 +80,17 @@ def record(
 
 def verify_chain(conn: sa.Connection) -> ChainStatus:
     """Recompute every link and hash in event order; the first entry that does not hold."""
-    expected_prev = GENESIS_HASH
-    count = 0
     rows = conn.execution_options(yield_per=2000).execute(
         sa.select(audit_events).order_by(audit_events.c.event_id)
     )
+    return _first_break(rows)
+
+
+def _first_break(rows: Iterable[Any]) -> ChainStatus:
+    """The chain check itself, over ``audit_events`` rows (attributes named as its columns) in
+    event order."""
+    expected_prev = GENESIS_HASH
+    count = 0
     for row in rows:
         count += 1
         recomputed = _entry_hash(
@@ -125,6 +128,14 @@ def _lock_chain(conn: sa.Connection) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
     else:  # SQLite: a write that changes nothing takes the database write lock now
         conn.execute(audit_events.update().where(sa.false()).values(actor=audit_events.c.actor))
+
+
+def _details_text(details: Mapping[str, Any] | None) -> str:
+    """``details`` as the canonical JSON stored and hashed; refused if a key names a secret."""
+    leaked = [k for k in (details or {}) if any(w in k.lower() for w in _FORBIDDEN_KEYS)]
+    if leaked:
+        raise AlprError(f"audit details must not carry secrets (keys {sorted(leaked)})")
+    return _canonical(dict(details or {}))
 
 
 def _canonical(value: Any) -> str:
