@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from pipelines.matching import LOOKALIKE_CLASSES, lookalike_key
@@ -15,6 +17,20 @@ STATES = st.sampled_from(["CO", "WY", "NM", "UT"])
 LOOKALIKE = st.sampled_from(LOOKALIKE_CLASSES).flatmap(
     lambda cls: st.tuples(st.sampled_from(cls), st.sampled_from(cls))
 )
+
+
+def _examples(n: int) -> settings:
+    """``n`` examples; under mutmut (``make mutate``), which reruns these tests for every mutant,
+    25 of them, the same ones each run (derandomised), and a failure not shrunk (a kill needs
+    no minimal example). mutmut sets ``MUTANT_UNDER_TEST`` before it imports the tests."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        return settings(
+            max_examples=min(n, 25),
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            deadline=None,
+        )
+    return settings(max_examples=n, deadline=None)
 
 
 def _distance(a: str, b: str) -> int:
@@ -47,7 +63,7 @@ def _one_edit(draw: st.DrawFn, text: str) -> str:
     return text[:at] + (char if kind == "sub" else "") + text[at + 1 :]
 
 
-@settings(max_examples=150, deadline=None)
+@_examples(150)
 @given(data=st.data(), plate=PLATES, swap=LOOKALIKE, state=STATES, edit=st.booleans())
 def test_a_lookalike_substitution_plus_one_edit_hits_under_lenient(
     data: st.DataObject, plate: str, swap: tuple[str, str], state: str, edit: bool
@@ -66,7 +82,7 @@ def test_a_lookalike_substitution_plus_one_edit_hits_under_lenient(
     assert kinds[0] == ("exact" if match_key(text) == match_key(plate) else "lenient")
 
 
-@settings(max_examples=150, deadline=None)
+@_examples(150)
 @given(data=st.data(), plate=PLATES, state=STATES, strategy=st.sampled_from(["exact", "lenient"]))
 def test_hits_are_exactly_the_oracles(
     data: st.DataObject, plate: str, state: str, strategy: str
@@ -88,7 +104,7 @@ def test_hits_are_exactly_the_oracles(
         assert kinds == []
 
 
-@settings(max_examples=100, deadline=None)
+@_examples(100)
 @given(
     plate=PLATES,
     states=st.lists(STATES, min_size=2, max_size=2, unique=True),

@@ -114,3 +114,27 @@ def test_zero_window_merges_only_simultaneous_hits() -> None:
 def test_negative_window_is_refused() -> None:
     with pytest.raises(ConfigError, match="window"):
         suppress_duplicates(pl.LazyFrame(schema=dict(SUPPRESSED_MATCHES_SCHEMA)), -WINDOW)
+
+
+def test_rows_come_by_first_seen_then_entry_then_camera() -> None:
+    hits = [
+        (1, "cam-01", "XYZ789"),
+        (1, "cam-02", "ABC123"),
+        (0, "cam-02", "XYZ789"),
+        (1, "cam-01", "ABC123"),
+    ]
+    got = _suppressed(*hits).select("first_seen_at", "entry_plate", "camera_id").rows()
+    assert got == [
+        (_at(0), "XYZ789", "cam-02"),
+        (_at(1), "ABC123", "cam-01"),
+        (_at(1), "ABC123", "cam-02"),
+        (_at(1), "XYZ789", "cam-01"),
+    ]
+
+
+def test_simultaneous_hits_are_represented_by_the_smallest_read_id() -> None:
+    hits = [(0, "cam-01", "ABC123")] * 5  # r0 ... r4, all at T0, given last to first
+    matches = match_reads(_reads(*hits).lazy(), ENTRIES.lazy()).collect().reverse()
+    assert matches["read_id"].to_list() == ["r4", "r3", "r2", "r1", "r0"]
+    result = suppress_duplicates(matches.lazy(), WINDOW).collect()
+    assert result.select("read_id", "detection_id", "hit_count").rows() == [("r0", "d0", 5)]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 
+from pipelines.config import load_settings
 from pipelines.preservation.selection import Selection, holds_frame
 from pipelines.recognition.plates import match_key
-from pipelines.retention.policy import ITEMS_SCHEMA, DataClass, expiry_bound, plan_deletions
+from pipelines.retention.policy import (
+    ITEMS_SCHEMA,
+    DataClass,
+    expiry_bound,
+    periods,
+    plan_deletions,
+)
 
 NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)  # a pure function: any fixed time will do
 
@@ -160,7 +168,17 @@ def _selects(row: dict[str, object], placed: datetime, s: Selection) -> bool:
     return not (s.start and s.end) or s.start <= at < s.end
 
 
-@settings(max_examples=150, deadline=None)
+# Under mutmut (make mutate), which reruns it for every mutant: 25 derandomised examples, a
+# failure not shrunk. mutmut sets MUTANT_UNDER_TEST before it imports the tests.
+_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
+
+
+@settings(
+    max_examples=25 if _MUTMUT else 150,
+    derandomize=_MUTMUT,
+    phases=[Phase.explicit, Phase.generate] if _MUTMUT else list(Phase),
+    deadline=None,
+)
 @given(_cases())
 def test_nothing_held_is_touched_and_nothing_unheld_and_expired_survives(case: _Case) -> None:
     rows, holds, period = case
@@ -188,3 +206,21 @@ def test_nothing_held_is_touched_and_nothing_unheld_and_expired_survives(case: _
         # what goes is at most a day younger than its period (a capture date goes as a whole)
         if delete:
             assert NOW - at > timedelta(days=period[DataClass(str(row["data_class"]))] - 1)
+
+
+def test_each_data_class_keeps_its_own_period_or_the_policy_ceiling() -> None:
+    settings = load_settings(
+        env={
+            "ALPR_POLICY_RETENTION_DAYS": "300",
+            "ALPR_RETENTION_IMAGES_DAYS": "30",
+            "ALPR_RETENTION_READS_DAYS": "90",
+            "ALPR_RETENTION_ALERTS_DAYS": "200",
+        }
+    )
+    assert periods(settings) == {
+        DataClass.IMAGES: 30,
+        DataClass.READS: 90,
+        DataClass.QUARANTINE: 300,  # unset: the ceiling
+        DataClass.ALERTS: 200,
+    }
+    assert list(periods(load_settings(env={}))) == list(DataClass)
