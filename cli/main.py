@@ -19,6 +19,7 @@ from cli.hotlists import hotlists
 from cli.preservation import holds, preserve
 from cli.quality import quality
 from cli.retention import retention
+from cli.search import search
 from cli.serve import serve
 from cli.users import users
 from pipelines import __version__
@@ -42,6 +43,7 @@ Examples:
   alpr serve                  the alert review page on http://127.0.0.1:8000
   alpr users add jdoe --role agent --password-stdin   create a user (operator, on the server)
   alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
+  alpr search --user jdoe --reason-category C --reason TEXT --plate ABC123   audited search
   alpr quality validate reads 2026-03-10              a day against expectations/reads.json
 """
 
@@ -413,6 +415,7 @@ cli.add_command(retention)
 cli.add_command(quality)
 cli.add_command(preserve)
 cli.add_command(holds)
+cli.add_command(search)
 
 
 def main() -> None:

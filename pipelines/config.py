@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 import typing
 import zoneinfo
@@ -23,6 +24,7 @@ from pipelines.recognition.runtime import PRECISIONS
 
 __all__ = [
     "AlertSettings",
+    "AuditSettings",
     "AuthSettings",
     "CatalogSettings",
     "HotlistSettings",
@@ -277,6 +279,104 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    """Audited access to ALPR data (PP-9126 B.6, B.9, C.7): the reason every search documents,
+    and the audit log's chain heads in the evidence bucket.
+
+    A search names one of ``reason_categories`` and a free-text reason of at least
+    ``min_reason_length`` characters that is not made only of ``vague_reasons`` words (case and
+    punctuation ignored); the categories of ``case_required_categories`` also need a case number,
+    and any case number given must match ``case_number_pattern`` (whole, upper-cased)."""
+
+    reason_categories: tuple[str, ...] = (
+        "criminal_investigation",
+        "stolen_vehicle",
+        "missing_person",
+        "wanted_person",
+        "amber_alert",
+        "officer_safety",
+        "internal_affairs",
+        "civil_litigation",
+    )
+    min_reason_length: int = 20
+    # Published audits of ALPR searches found reasons such as these, alone or together.
+    vague_reasons: tuple[str, ...] = (
+        "inv",
+        "invest",
+        "investigation",
+        "investigations",
+        "test",
+        "testing",
+        "n/a",
+        "na",
+        "none",
+        "case",
+        "ongoing",
+        "query",
+        "search",
+        "check",
+        "official",
+        "business",
+        "law",
+        "enforcement",
+        "le",
+        "per",
+        "request",
+        "an",
+        "a",
+        "the",
+        "for",
+    )
+    case_required_categories: tuple[str, ...] = (
+        "criminal_investigation",
+        "internal_affairs",
+        "civil_litigation",
+    )
+    case_number_pattern: str = r"[A-Z0-9]{1,8}-[0-9]{1,10}"  # e.g. 24-001234, IA-3
+    max_search_results: int = 10_000  # rows a search returns at most (all are counted)
+    # CJIS: audit records kept at least one year; the policy's default 3. Chain heads are locked
+    # (S3 Object Lock COMPLIANCE) in preservation.evidence_bucket for this long.
+    log_retention_days: int = 1095
+    head_prefix: str = "audit/chain-heads/"
+    head_cron: str = "0 * * * *"  # a chain head is written this often (UTC): truncation's bound
+    report_inactive_days: int = 90  # the audit report lists users without a login this long
+
+    def __post_init__(self) -> None:
+        if not self.reason_categories:
+            raise ConfigError("audit.reason_categories must name at least one category")
+        bad = [c for c in self.reason_categories if not re.fullmatch(r"[a-z0-9_]+", c)]
+        if bad:
+            raise ConfigError(
+                f"audit.reason_categories {bad} are not valid: lowercase letters, digits and _"
+            )
+        unknown = sorted(set(self.case_required_categories) - set(self.reason_categories))
+        if unknown:
+            raise ConfigError(
+                f"audit.case_required_categories {unknown} are not reason categories; valid "
+                f"values: {list(self.reason_categories)}"
+            )
+        for name in ("min_reason_length", "max_search_results", "report_inactive_days"):
+            _positive(f"audit.{name}", getattr(self, name))
+        try:
+            re.compile(self.case_number_pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"audit.case_number_pattern={self.case_number_pattern!r} is not a regular "
+                f"expression: {exc}"
+            ) from None
+        if not 365 <= self.log_retention_days <= 36500:
+            raise ConfigError(
+                f"audit.log_retention_days={self.log_retention_days} must be 365..36500 "
+                "(CJIS: audit records kept at least one year)"
+            )
+        if not self.head_prefix.endswith("/") or self.head_prefix.startswith("/"):
+            raise ConfigError(
+                f"audit.head_prefix={self.head_prefix!r} must end with '/' and not start with one"
+            )
+        _check_cron("audit.head_cron", self.head_cron)
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     """The alert review workflow (PP-9126 C.1-C.3) and its webhook notifications."""
 
@@ -488,6 +588,7 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     web: WebSettings = field(default_factory=WebSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     hotlists: HotlistSettings = field(default_factory=HotlistSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
