@@ -29,12 +29,14 @@ browser:
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # The dated tests run again with their reference time a year ahead: nothing may read the calendar.
+# One worker per core (pytest-xdist); a test file stays on one worker, as its fixtures expect.
+PYTEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/pytest
-	ALPR_TEST_SHIFT_DAYS=365 $(BIN)/pytest -m "dated and not slow" -q
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	ALPR_TEST_SHIFT_DAYS=365 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "dated and not slow" -q
 
 test-fast: install browser
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -48,7 +48,7 @@ def capture_day(as_of: datetime) -> date:
 
 def _free_port_block() -> int:
     """A port p such that p, p+555, p+1000, p+1007 and each +10000 look free."""
-    for _ in range(50):
+    for _ in range(200):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -63,6 +63,8 @@ def _free_port_block() -> int:
 
 def _is_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As SeaweedFS (Go) binds: a port whose old connections linger in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -40,13 +40,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from botocore.exceptions import ClientError
 
 from pipelines.audit.log import require_utc
 from pipelines.config import QualitySettings, Settings
 from pipelines.ingest.register import load_camera_registry
 from pipelines.storage.lake import IMAGES, READS, LakeTable
-from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import scan_table, table_exists
 
 __all__ = [
@@ -199,7 +197,7 @@ def camera_health_report(settings: Settings, day: date, as_of: datetime) -> Came
 
 def latest_capture_day(settings: Settings) -> date | None:
     """The newest capture date of the ``images`` table; None before anything was ingested."""
-    if not _stored(settings, IMAGES):
+    if not table_exists(settings, IMAGES):
         return None
     latest = scan_table(settings, IMAGES).select(pl.col("capture_date").max()).collect().item()
     return latest if isinstance(latest, date) else None
@@ -327,22 +325,10 @@ def _with_baseline(figure: str, digits: int, *, percent: bool) -> pl.Expr:
     )
 
 
-def _stored(settings: Settings, table: LakeTable) -> bool:
-    """Whether ``table`` was written; False before the lake bucket exists (a fresh install, where
-    ``table_exists`` raises on the missing bucket)."""
-    try:
-        s3_client(settings.s3).head_bucket(Bucket=settings.s3.lake_bucket)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
-            return False
-        raise
-    return table_exists(settings, table)
-
-
 def _scan(
     settings: Settings, table: LakeTable, columns: tuple[str, ...], first: date, day: date
 ) -> pl.LazyFrame:
-    if not _stored(settings, table):
+    if not table_exists(settings, table):
         return pl.LazyFrame(schema={c: table.schema[c] for c in columns})
     return (
         scan_table(settings, table)

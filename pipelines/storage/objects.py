@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from pipelines.config import S3Settings
 
-__all__ = ["delta_storage_options", "ensure_bucket", "s3_client"]
+__all__ = ["bucket_exists", "delta_storage_options", "ensure_bucket", "s3_client"]
 
 
 @cache
@@ -43,15 +43,20 @@ def s3_client(s3: S3Settings) -> Any:
     )
 
 
-def ensure_bucket(s3: S3Settings, bucket: str) -> None:
-    """Create ``bucket`` if it does not exist yet."""
-    client = s3_client(s3)
+def bucket_exists(s3: S3Settings, bucket: str) -> bool:
     try:
-        client.head_bucket(Bucket=bucket)
+        s3_client(s3).head_bucket(Bucket=bucket)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
             raise
-        client.create_bucket(Bucket=bucket)
+        return False
+    return True
+
+
+def ensure_bucket(s3: S3Settings, bucket: str) -> None:
+    """Create ``bucket`` if it does not exist yet."""
+    if not bucket_exists(s3, bucket):
+        s3_client(s3).create_bucket(Bucket=bucket)
 
 
 def delta_storage_options(s3: S3Settings) -> dict[str, str]:

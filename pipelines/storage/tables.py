@@ -17,7 +17,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from pipelines.config import Settings
 from pipelines.storage.lake import LakeTable
-from pipelines.storage.objects import delta_storage_options, ensure_bucket
+from pipelines.storage.objects import bucket_exists, delta_storage_options, ensure_bucket
 
 __all__ = ["arrow_schema", "conform", "scan_table", "table_exists", "write_partition_batches"]
 
@@ -41,6 +41,10 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
 
 
 def table_exists(settings: Settings, table: LakeTable) -> bool:
+    """Whether ``table`` has been written; False too before the lake bucket exists (a fresh
+    install), where delta-rs would raise."""
+    if not bucket_exists(settings.s3, settings.s3.lake_bucket):
+        return False
     return DeltaTable.is_deltatable(
         table.uri(settings.s3), storage_options=delta_storage_options(settings.s3)
     )
