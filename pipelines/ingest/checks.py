@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image, UnidentifiedImageError
 
@@ -31,7 +31,9 @@ __all__ = [
     "resolve_capture",
 ]
 
-Image.MAX_IMAGE_PIXELS = 100_000_000  # refuse decompression bombs rather than hang a worker
+# PIL's own guard, for every PIL user in the process. Drops are judged by ingest.max_image_pixels,
+# from their headers, before PIL opens them (inspect_image).
+Image.MAX_IMAGE_PIXELS = 100_000_000
 
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
@@ -136,15 +138,23 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # not DHT, JPG
 _SOS, _APP1 = 0xDA, 0xE1
 
 
-def _plain_jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a JPEG's frame header, when its header is well formed and carries
-    no EXIF; ``None`` sends the image through PIL, which tells every other case apart.
+@dataclass(frozen=True)
+class _JpegFrame:
+    width: int
+    height: int
+    exif: bool  # an EXIF segment comes before the scan: PIL reads its capture time
+
+
+def _jpeg_frame(data: bytes) -> _JpegFrame | None:
+    """Size from a JPEG's frame header, when its header up to the start of scan is well formed
+    and of a kind PIL decodes (8-bit samples; 1, 3 or 4 components); ``None`` sends the image
+    through PIL, which tells every other case apart.
 
     Opening with PIL costs several times this marker walk, and camera drops are mostly JPEGs.
     """
     if not data.startswith(b"\xff\xd8"):
         return None
-    size = None
+    size, exif = None, False
     pos, end = 2, len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
@@ -157,24 +167,103 @@ def _plain_jpeg_size(data: bytes) -> tuple[int, int] | None:
         segment = data[pos + 4 : pos + 2 + length]
         if length < 2 or len(segment) != length - 2:
             return None
-        if marker == _APP1 and segment.startswith(b"Exif\x00"):
-            return None
+        exif = exif or (marker == _APP1 and segment.startswith(b"Exif\x00"))
         if marker in _SOF_MARKERS:
             if size is not None or length < 8 or length != 8 + 3 * segment[5]:
                 return None
+            if segment[0] != 8 or segment[5] not in (1, 3, 4):
+                return None  # PIL decodes neither other precisions nor other component counts
             height, width = int.from_bytes(segment[1:3]), int.from_bytes(segment[3:5])
             size = (width, height)
         if marker == _SOS:
-            limit = Image.MAX_IMAGE_PIXELS
-            if size is None or not 0 < size[0] * size[1] <= (limit or size[0] * size[1]):
+            if size is None or 0 in size:
                 return None
-            return size
+            return _JpegFrame(size[0], size[1], exif)
         pos += 2 + length
     return None
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TIFF_WIDTH, _TIFF_LENGTH = 256, 257
+_TIFF_SHORT, _TIFF_LONG = 3, 4
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """The canvas size of a WebP's first chunk (lossy VP8, lossless VP8L or extended VP8X)."""
+    chunk = data[12:16]
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        width = int.from_bytes(data[26:28], "little") & 0x3FFF
+        return width, int.from_bytes(data[28:30], "little") & 0x3FFF
+    if chunk == b"VP8L" and data[20:21] == b"\x2f":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        width = int.from_bytes(data[24:27], "little") + 1
+        return width, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def _bmp_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a BMP's info header, as PIL reads them (a top-down image's height
+    is stored negative)."""
+    header = int.from_bytes(data[14:18], "little")
+    if header == 12:
+        width = int.from_bytes(data[18:20], "little")
+        return width, int.from_bytes(data[20:22], "little")
+    if header in (40, 52, 56, 64, 108, 124):
+        width, height = (int.from_bytes(data[at : at + 4], "little") for at in (18, 22))
+        return width, 2**32 - height if data[25:26] == b"\xff" else height
+    return None
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength of a TIFF's first image directory."""
+    order: Literal["little", "big"] = "little" if data.startswith(b"II") else "big"
+    ifd = int.from_bytes(data[4:8], order)
+    count = int.from_bytes(data[ifd : ifd + 2], order)
+    if ifd + 2 + 12 * count > len(data):
+        return None
+    fields = {}
+    for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+        tag, kind = (int.from_bytes(data[at : at + 2], order) for at in (entry, entry + 2))
+        if tag in (_TIFF_WIDTH, _TIFF_LENGTH) and kind in (_TIFF_SHORT, _TIFF_LONG):
+            width = 2 if kind == _TIFF_SHORT else 4
+            fields[tag] = int.from_bytes(data[entry + 8 : entry + 8 + width], order)
+    if len(fields) != 2:
+        return None
+    return fields[_TIFF_WIDTH], fields[_TIFF_LENGTH]
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height as a PNG, WebP, BMP or TIFF header states them, read before PIL opens
+    the image: PIL's open checks its own pixel limit, and for WebP it decodes the image.
+    ``None``: no header this reads (JPEG has its own walk); PIL's size is checked instead."""
+    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return _webp_size(data)
+    if data.startswith(b"BM"):
+        return _bmp_size(data)
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _tiff_size(data)
+    return None
+
+
+def _check_pixels(width: int, height: int, settings: IngestSettings) -> None:
+    if width * height > settings.max_image_pixels:
+        raise Quarantined(
+            QuarantineReason.TOO_LARGE,
+            f"{width}x{height} is {width * height} pixels, over "
+            f"ingest.max_image_pixels={settings.max_image_pixels}",
+        )
+
+
 def inspect_image(data: bytes, settings: IngestSettings) -> ImageFacts:
-    """Format, size and EXIF time of an image, or the reason it is not a usable one."""
+    """Format, size and EXIF time of an image, or the reason it is not a usable one.
+
+    The pixel count is checked against ``ingest.max_image_pixels`` from the header, before PIL
+    allocates or decodes anything: a decompression bomb of a few kilobytes is ``too_large``.
+    """
     if not data:
         raise Quarantined(QuarantineReason.EMPTY, "object has zero bytes")
     if len(data) > settings.max_image_bytes:
@@ -182,34 +271,62 @@ def inspect_image(data: bytes, settings: IngestSettings) -> ImageFacts:
             QuarantineReason.TOO_LARGE,
             f"{len(data)} bytes exceeds ingest.max_image_bytes={settings.max_image_bytes}",
         )
-    size = _plain_jpeg_size(data)
-    if size is not None and "JPEG" in settings.image_formats and _ends_cleanly(data, "JPEG"):
-        return ImageFacts("JPEG", size[0], size[1], None)
+    frame = _jpeg_frame(data)
+    stated = (frame.width, frame.height) if frame else _header_size(data)
+    if stated is not None:
+        _check_pixels(*stated, settings)
+    if (
+        frame is not None
+        and not frame.exif
+        and "JPEG" in settings.image_formats
+        and _ends_cleanly(data, "JPEG")
+    ):
+        return ImageFacts("JPEG", frame.width, frame.height, None)
     try:
         with Image.open(io.BytesIO(data)) as img:
-            image_format = img.format or "UNKNOWN"
+            # PIL calls a JPEG with more pictures after its end of image (a multi-picture file
+            # from a phone or camera) MPO; its first picture is the JPEG every viewer shows
+            image_format = "JPEG" if img.format == "MPO" else img.format or "UNKNOWN"
             width, height = img.size
+            _check_pixels(width, height, settings)  # a header the readers above do not read
             exif_at = _exif_time(img)
             if image_format not in settings.image_formats:
                 raise Quarantined(
                     QuarantineReason.UNSUPPORTED_FORMAT,
                     f"format {image_format}; accepted: {', '.join(settings.image_formats)}",
                 )
-            if not _ends_cleanly(data, image_format):
-                raise Quarantined(
-                    QuarantineReason.TRUNCATED, f"{image_format} data ends before its end marker"
-                )
+            clean = _ends_cleanly(data, image_format)
+            if not clean and image_format == "PNG":
+                raise Quarantined(QuarantineReason.TRUNCATED, "PNG data ends before its end marker")
+            if not clean:  # only JPEG and PNG have an end marker
+                _decode_jpeg_with_trailer(img)
             if image_format not in ("JPEG", "PNG"):
                 img.load()  # no cheap end marker: decode to find truncation
     except Quarantined:
         raise
     except UnidentifiedImageError:
         raise Quarantined(QuarantineReason.NOT_AN_IMAGE, "no known image format") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        # PIL's own limit (twice Image.MAX_IMAGE_PIXELS), met only by a header that just PIL
+        # reads or under an ingest.max_image_pixels above PIL's: the setting decides the rest
+        raise Quarantined(QuarantineReason.TOO_LARGE, f"PIL refuses to open it: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise Quarantined(QuarantineReason.TRUNCATED, f"image does not decode: {exc}") from None
     if width <= 0 or height <= 0:
         raise Quarantined(QuarantineReason.NOT_AN_IMAGE, f"image size {width}x{height}")
     return ImageFacts(image_format, width, height, exif_at)
+
+
+def _decode_jpeg_with_trailer(img: Image.Image) -> None:
+    """A JPEG whose last bytes are no end of image: cut short, or followed by a trailer (cameras
+    and phones append their own data after the end of image). Only a decode tells them apart."""
+    try:
+        img.load()
+    except OSError as exc:
+        raise Quarantined(
+            QuarantineReason.TRUNCATED,
+            f"JPEG data ends before its end marker and does not decode: {exc}",
+        ) from None
 
 
 def _exif_time(img: Image.Image) -> datetime | None:

@@ -9,7 +9,7 @@ __all__ = ["QuarantineReason", "Quarantined"]
 
 class QuarantineReason(StrEnum):
     EMPTY = "empty"  # zero bytes
-    TOO_LARGE = "too_large"  # over ingest.max_image_bytes
+    TOO_LARGE = "too_large"  # over ingest.max_image_bytes, or its header over max_image_pixels
     TRUNCATED = "truncated"  # image data ends before the image does
     NOT_AN_IMAGE = "not_an_image"  # no image format recognised
     UNSUPPORTED_FORMAT = "unsupported_format"  # an image, but not in ingest.image_formats

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +17,8 @@ from pipelines.ingest.checks import (
     ImageFacts,
     KeyFacts,
     Sidecar,
-    _plain_jpeg_size,
+    _jpeg_frame,
+    _JpegFrame,
     inspect_image,
     parse_key,
     parse_sidecar,
@@ -333,9 +336,13 @@ def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
     mode: str, size: tuple[int, int], progressive: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = _jpeg(size, mode=mode, progressive=progressive)
-    assert _plain_jpeg_size(data) == size
+    assert _jpeg_frame(data) == _JpegFrame(*size, exif=False)
     monkeypatch.setattr(checks.Image, "open", lambda *a, **k: pytest.fail("PIL opened it"))
     assert inspect_image(data, SETTINGS) == ImageFacts("JPEG", *size, None)
+
+
+_EXIF = _segment(0xE1, b"Exif\x00\x00MM")
+_XMP = _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x/>")
 
 
 @pytest.mark.parametrize(
@@ -345,12 +352,17 @@ def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
         (_header(_segment(0xE0, b""), _sof(640, 480, 3)), (640, 480)),  # an empty segment
         (b"\xff\xd8\xff" + _header(_sof(256, 512))[2:], (256, 512)),  # a fill byte
         (_header(_segment(0xE2, b"\x00" * 300), _sof(8, 9)), (8, 9)),  # a segment over 255 bytes
-        (_header(_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x/>"), _sof(8, 9)), (8, 9)),
+        (_header(_XMP, _sof(8, 9)), (8, 9)),
         (_header(_sof(300, 260), _segment(0xC4, b"\x00" * 17)), (300, 260)),  # DHT is no frame
+        (_header(_sof(7, 5, 4)), (7, 5)),  # CMYK
+        (_header(_segment(0xE0, b"Exif\x00\x00MM"), _sof(8, 9)), (8, 9)),  # not APP1: no EXIF
         (_header(_sof(0, 260)), None),  # no width
+        (_header(_sof(300, 0)), None),  # no height (one set by a DNL marker PIL does not read)
         (_header(_sof(300, 260), _sof(300, 260)), None),  # two frames
         (_header(_segment(0xC0, b"\x08\x01\x00\x01\x00\x03\x11")), None),  # short frame header
-        (_header(_segment(0xE1, b"Exif\x00\x00MM"), _sof(8, 9)), None),  # EXIF: PIL reads it
+        (_header(_sof(8, 9, 0)), None),  # no component: PIL refuses it
+        (_header(_sof(8, 9, 2)), None),  # two components: PIL refuses them
+        (_header(_segment(0xC0, _sof(8, 9)[4:].replace(b"\x08", b"\x0c", 1))), None),  # 12-bit
         (b"\xff\xd8" + _sof(300, 260), None),  # no start of scan
         (b"\xff\xd8" + _sof(300, 260)[:8], None),  # a frame header cut short
         (b"\xff\xd8\xff\xe0\x00\x01" + _header(_sof(8, 9))[2:], None),  # length below 2
@@ -358,16 +370,20 @@ def test_plain_jpegs_are_sized_by_the_marker_walk_without_pil(
         (_encoded("PNG"), None),
     ],
 )
-def test_the_marker_walk_sizes_only_well_formed_headers(data: bytes, size: object) -> None:
-    assert _plain_jpeg_size(data) == size
-
-
-@pytest.mark.parametrize(("limit", "sized"), [(78_000, True), (77_999, False), (None, True)])
-def test_the_marker_walk_keeps_pils_pixel_limit(
-    limit: int | None, sized: bool, monkeypatch: pytest.MonkeyPatch
+def test_the_marker_walk_sizes_only_well_formed_headers(
+    data: bytes, size: tuple[int, int] | None
 ) -> None:
-    monkeypatch.setattr(checks.Image, "MAX_IMAGE_PIXELS", limit)
-    assert _plain_jpeg_size(_header(_sof(300, 260))) == ((300, 260) if sized else None)
+    assert _jpeg_frame(data) == (None if size is None else _JpegFrame(*size, exif=False))
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [(_EXIF, _sof(8, 9)), (_EXIF, _XMP, _sof(8, 9)), (_sof(8, 9), _EXIF)],
+)
+def test_the_marker_walk_notes_exif_before_the_scan(segments: tuple[bytes, ...]) -> None:
+    # EXIF (wherever before the scan, and whatever follows it) sends the image to PIL for its
+    # capture time; the size is still the frame's, for the pixel limit
+    assert _jpeg_frame(_header(*segments)) == _JpegFrame(8, 9, exif=True)
 
 
 @pytest.mark.parametrize(
@@ -527,12 +543,13 @@ def test_a_jpeg_cut_in_its_scan_data_is_refused_as_truncated() -> None:
     buf = io.BytesIO()
     noise.save(buf, format="JPEG", quality=95)
     data = buf.getvalue()[:-200]
-    assert _plain_jpeg_size(data) == (160, 120)  # the header is whole: only the end is missing
+    assert _jpeg_frame(data) == _JpegFrame(160, 120, exif=False)  # only the end is missing
     with pytest.raises(Quarantined) as exc:
         inspect_image(data, SETTINGS)
     assert (exc.value.reason, exc.value.detail) == (
         QuarantineReason.TRUNCATED,
-        "JPEG data ends before its end marker",
+        "JPEG data ends before its end marker and does not decode: "
+        "image file is truncated (18 bytes not processed)",
     )
 
 
@@ -547,3 +564,331 @@ def test_key_refusals_say_what_was_wrong_and_a_key_without_time_has_none() -> No
     )
     no_time = re.compile(r"^(?P<camera>[^/]+)/")
     assert parse_key("cam-07/x.jpg", no_time, "%Y") == KeyFacts("cam-07", None)
+
+
+# --- issue 9: trailers after a JPEG's end of image, and decompression bombs ---
+
+
+def _exif_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    img = Image.new("RGB", size, 90)
+    exif = img.getexif()
+    exif[0x0132] = "2026:03:10 08:00:01"
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+_EXIF_AT = datetime(2026, 3, 10, 8, 0, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        b"SEFH" + bytes(range(256)) * 3 + b"SEFT",  # a phone's own data, as Samsung's
+        b"\x00\x00\x00\x01extra",  # padding, then bytes
+        _encoded("JPEG", (8, 8)) + b"\x01",  # a second picture (depth map, preview), then a byte
+        b"\xff\xd9\xff",  # marker-like bytes
+    ],
+)
+@pytest.mark.parametrize("with_exif", [False, True])
+def test_a_jpeg_with_bytes_after_its_end_is_accepted_when_it_decodes(
+    trailer: bytes, with_exif: bool
+) -> None:
+    image = _exif_jpeg() if with_exif else _jpeg((64, 48))
+    expected = ImageFacts("JPEG", 64, 48, _EXIF_AT if with_exif else None)
+    assert inspect_image(image + trailer, SETTINGS) == expected
+
+
+@pytest.mark.parametrize("cut", [30, 200, 2000])
+@pytest.mark.parametrize("tail", [b"", b"XYZ", b"SEFH\x00\x00\x00\x01"])
+@pytest.mark.parametrize("with_exif", [False, True])
+def test_a_jpeg_cut_short_is_truncated_whatever_follows(
+    cut: int, tail: bytes, with_exif: bool
+) -> None:
+    noise = Image.frombytes("L", (160, 120), bytes(range(256)) * 75)
+    exif = noise.getexif()
+    if with_exif:
+        exif[0x0132] = "2026:03:10 08:00:01"
+    buf = io.BytesIO()
+    noise.save(buf, format="JPEG", quality=95, exif=exif)
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(buf.getvalue()[:-cut] + tail, SETTINGS)
+    assert exc.value.reason is QuarantineReason.TRUNCATED
+    assert exc.value.detail.startswith(
+        "JPEG data ends before its end marker and does not decode: image file is truncated"
+    )
+
+
+@pytest.mark.parametrize("with_exif", [False, True])
+def test_a_multi_picture_jpeg_is_a_jpeg(with_exif: bool) -> None:
+    # Phones and cameras store more pictures after the first's end of image (MPO): the fast path
+    # reads one as a JPEG, and so must the PIL path EXIF sends it down, where PIL says MPO
+    img = Image.new("RGB", (64, 48), 90)
+    exif = img.getexif()
+    if with_exif:
+        exif[0x0132] = "2026:03:10 08:00:01"
+    buf = io.BytesIO()
+    img.save(buf, format="MPO", save_all=True, append_images=[Image.new("RGB", (8, 8))], exif=exif)
+    expected = ImageFacts("JPEG", 64, 48, _EXIF_AT if with_exif else None)
+    assert inspect_image(buf.getvalue(), SETTINGS) == expected
+
+
+def test_a_jpeg_frame_with_no_component_is_not_an_image() -> None:
+    # the fast path once took a frame header with zero components for a 64x48 image
+    data = _header(_sof(64, 48, 0)) + b"\x00" * 64 + b"\xff\xd9"
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, SETTINGS)
+    assert exc.value.reason is QuarantineReason.NOT_AN_IMAGE
+
+
+ALL_FORMATS = IngestSettings(image_formats=("JPEG", "PNG", "WEBP", "BMP", "TIFF"))
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body).to_bytes(4, "big")
+    return len(body).to_bytes(4, "big") + kind + body + crc
+
+
+def _png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A real 1-bit PNG of width x height black pixels: a few tens of kilobytes."""
+    row = b"\x00" * (1 + (width + 7) // 8)
+    deflate = zlib.compressobj(9)
+    idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x01\x00\x00\x00\x00"
+    return (
+        checks._PNG_SIGNATURE
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _restated(data: bytes, fields: dict[int, bytes]) -> bytes:
+    """``data`` with the bytes at each offset replaced (a header's size fields)."""
+    out = bytearray(data)
+    for at, value in fields.items():
+        out[at : at + len(value)] = value
+    return bytes(out)
+
+
+def _le(value: int, size: int) -> bytes:
+    return value.to_bytes(size, "little")
+
+
+def _tiff(width: int, height: int, order: str = "II", kind: int = 3) -> bytes:
+    """A minimal uncompressed 8-bit grey TIFF, of either byte order, its size as SHORT or LONG."""
+    big = order == "MM"
+
+    def n(value: int, size: int) -> bytes:
+        return value.to_bytes(size, "big" if big else "little")
+
+    def entry(tag: int, typ: int, value: int) -> bytes:
+        inline = n(value, 2) + b"\x00\x00" if typ == 3 else n(value, 4)
+        return n(tag, 2) + n(typ, 2) + n(1, 4) + inline
+
+    entries = [
+        entry(256, kind, width),
+        entry(257, kind, height),
+        entry(258, 3, 8),
+        entry(259, 3, 1),
+        entry(262, 3, 1),
+        entry(273, 4, 8 + 2 + 12 * 8 + 4),
+        entry(277, 3, 1),
+        entry(279, 4, width * height),
+    ]
+    head = (b"MM\x00*" if big else b"II*\x00") + n(8, 4)
+    ifd = n(len(entries), 2) + b"".join(entries) + n(0, 4)
+    return head + ifd + b"\x80" * (width * height)
+
+
+def _bmp_core(width: int, height: int) -> bytes:
+    """A BMP with the 12-byte OS/2 core header (16-bit sides), 24-bit pixels."""
+    row = (width * 3 + 3) // 4 * 4
+    header = _le(12, 4) + _le(width, 2) + _le(height, 2) + _le(1, 2) + _le(24, 2)
+    offset = 14 + len(header)
+    return (
+        b"BM"
+        + _le(offset + row * height, 4)
+        + _le(0, 4)
+        + _le(offset, 4)
+        + header
+        + (b"\x00" * row * height)
+    )
+
+
+def _saved(fmt: str, size: tuple[int, int], mode: str = "RGB", **save: object) -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, format=fmt, **save)
+    return buf.getvalue()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    kind=st.sampled_from(
+        [
+            ("PNG", "RGB", {}),
+            ("PNG", "1", {}),
+            ("WEBP", "RGB", {}),  # VP8
+            ("WEBP", "RGB", {"lossless": True}),  # VP8L
+            ("WEBP", "RGBA", {}),  # VP8X
+            ("BMP", "RGB", {}),
+            ("BMP", "L", {}),
+            ("TIFF", "RGB", {}),
+            ("TIFF", "L", {"compression": "tiff_lzw"}),
+        ]
+    ),
+    size=st.tuples(st.integers(1, 700), st.integers(1, 700)),
+)
+def test_header_sizes_are_the_ones_pil_reads(
+    kind: tuple[str, str, dict[str, object]], size: tuple[int, int]
+) -> None:
+    fmt, mode, save = kind
+    data = _saved(fmt, size, mode, **save)
+    assert checks._header_size(data) == size
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == size
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _tiff(3, 2, "II", 3),
+        _tiff(3, 2, "MM", 3),
+        _tiff(300, 2, "MM", 4),
+        _tiff(2, 300, "II", 4),
+        _bmp_core(5, 3),
+        _bmp_core(300, 2),
+        # a VP8 WebP's top two bits of each side are an upscaling hint, no part of the size
+        _restated(_saved("WEBP", (40, 20)), {26: _le(40 | 0xC000, 2), 28: _le(20 | 0x4000, 2)}),
+        # a top-down BMP stores its height negative
+        _restated(_saved("BMP", (7, 3)), {22: (2**32 - 3).to_bytes(4, "little")}),
+    ],
+)
+def test_header_sizes_of_headers_pil_does_not_write(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as img:
+        assert checks._header_size(data) == img.size
+        assert inspect_image(data, ALL_FORMATS) == ImageFacts(img.format or "", *img.size, None)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 30,  # no IHDR
+        b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 20,  # no VP8 start code
+        b"RIFF\x00\x00\x00\x00WEBPVP8L" + b"\x00" * 20,  # no VP8L signature
+        b"RIFF\x00\x00\x00\x00WEBPALPH" + b"\x00" * 20,  # no image chunk first
+        b"RIFF\x00\x00\x00\x00AVI VP8X" + b"\x00" * 20,  # RIFF, but no WebP
+        b"BM" + b"\x00" * 12 + _le(16, 4) + b"\x00" * 12,  # a BMP header of an unknown size
+        b"II*\x00" + _le(40, 4) + b"\x00" * 20,  # an image directory past the end
+        b"II*\x00" + _le(8, 4) + _le(2, 2) + b"\x00" * 12,  # directory longer than the file
+        _tiff(3, 2)[:10] + b"\x00\x00" + _tiff(3, 2)[12:],  # no ImageWidth tag
+        _restated(_tiff(3, 2), {12: _le(2, 2)}),  # ImageWidth as a BYTE: PIL's business
+        b"II+\x00" + b"\x00" * 20,  # BigTIFF
+        b"GIF89a" + b"\x00" * 20,
+        b"BA" + _saved("BMP", (4, 4))[2:],  # an OS/2 bitmap array, not a BMP
+    ],
+)
+def test_headers_it_does_not_read_give_no_size(data: bytes) -> None:
+    assert checks._header_size(data) is None
+
+
+def _bombs() -> list[tuple[str, bytes, str]]:
+    """20000x20000 in every format ingest.image_formats may accept (VP8 and VP8L sides have 14
+    bits: their largest), and the detail each gets; each but the real PNG is a small image
+    restated."""
+    side = (20_000).to_bytes(4, "big")
+    png = _saved("PNG", (4, 4))
+    png_ihdr = png[12:16] + side + side + png[24:29]
+    vp8x = (19_999).to_bytes(3, "little")
+    bombs = [
+        ("JPEG", _header(_sof(20_000, 20_000, 3)) + b"\x00" * 64 + b"\xff\xd9"),
+        ("JPEG with EXIF", _header(_EXIF, _sof(20_000, 20_000, 3)) + b"\xff\xd9"),
+        ("PNG", _png_bomb()),
+        ("PNG restated", png[:12] + png_ihdr + zlib.crc32(png_ihdr).to_bytes(4, "big") + png[33:]),
+        ("WEBP VP8", _restated(_saved("WEBP", (4, 4)), {26: b"\xff\x3f\xff\x3f"})),
+        ("WEBP VP8L", _restated(_saved("WEBP", (4, 4), lossless=True), {21: _le(2**28 - 1, 4)})),
+        ("WEBP VP8X", _restated(_saved("WEBP", (4, 4), "RGBA"), {24: vp8x + vp8x})),
+        ("BMP", _restated(_saved("BMP", (4, 4)), {18: _le(20_000, 4) + _le(20_000, 4)})),
+        (
+            "BMP top-down",
+            _restated(_saved("BMP", (4, 4)), {18: _le(20_000, 4), 22: _le(-20_000 % 2**32, 4)}),
+        ),
+        ("BMP core", _bmp_core(20_000, 20_000)[:64]),
+        ("TIFF", _tiff(20_000, 20_000, "II", 4)[:200]),
+        ("TIFF big-endian", _tiff(20_000, 20_000, "MM", 3)[: 8 + 2 + 12 * 8]),  # entries only
+    ]
+    sides = {"WEBP VP8": 16_383, "WEBP VP8L": 16_384}
+    return [
+        (name, data, f"{n}x{n} is {n * n} pixels, over ingest.max_image_pixels=40000000")
+        for name, data in bombs
+        for n in [sides.get(name, 20_000)]
+    ]
+
+
+_BOMBS = _bombs()
+
+
+@pytest.mark.parametrize(("data", "detail"), [b[1:] for b in _BOMBS], ids=[b[0] for b in _BOMBS])
+def test_a_decompression_bomb_is_too_large_before_pil_opens_it(
+    data: bytes, detail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the header decides: PIL never opens (let alone allocates or decodes) the image, and its
+    # own limit plays no part
+    monkeypatch.setattr(checks.Image, "open", lambda *a, **k: pytest.fail("PIL opened it"))
+    monkeypatch.setattr(checks.Image, "MAX_IMAGE_PIXELS", None)
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, ALL_FORMATS)
+    assert (exc.value.reason, exc.value.detail) == (QuarantineReason.TOO_LARGE, detail)
+
+
+def test_a_png_bomb_is_a_few_kilobytes() -> None:
+    assert len(_png_bomb()) < 60_000
+
+
+@pytest.mark.parametrize(
+    ("data", "facts"),
+    [
+        (_jpeg((40, 20)), ImageFacts("JPEG", 40, 20, None)),  # the fast path
+        (_exif_jpeg((40, 20)), ImageFacts("JPEG", 40, 20, _EXIF_AT)),  # through PIL
+        (_encoded("PNG"), ImageFacts("PNG", 40, 20, None)),
+        (_saved("WEBP", (40, 20)), ImageFacts("WEBP", 40, 20, None)),
+        (_saved("BMP", (40, 20)), ImageFacts("BMP", 40, 20, None)),
+        (_saved("TIFF", (40, 20)), ImageFacts("TIFF", 40, 20, None)),
+    ],
+)
+def test_the_pixel_limit_is_the_setting_exactly(
+    data: bytes, facts: ImageFacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks.Image, "MAX_IMAGE_PIXELS", None)  # PIL's own: not what decides
+    at_limit = dataclasses.replace(ALL_FORMATS, max_image_pixels=800)
+    assert inspect_image(data, at_limit) == facts
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, dataclasses.replace(at_limit, max_image_pixels=799))
+    assert (exc.value.reason, exc.value.detail) == (
+        QuarantineReason.TOO_LARGE,
+        "40x20 is 800 pixels, over ingest.max_image_pixels=799",
+    )
+
+
+def test_a_header_only_pil_reads_is_held_to_the_setting_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # BigTIFF: PIL reads its header; the setting is checked on that size before any decode
+    data = _saved("TIFF", (40, 20), "L", big_tiff=True)
+    assert checks._header_size(data) is None
+    settings_ = IngestSettings(image_formats=("TIFF",), max_image_pixels=800)
+    assert inspect_image(data, settings_) == ImageFacts("TIFF", 40, 20, None)
+    monkeypatch.setattr(checks.Image.Image, "load", lambda self: pytest.fail("decoded"))
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, IngestSettings(image_formats=("TIFF",), max_image_pixels=799))
+    assert exc.value.detail == "40x20 is 800 pixels, over ingest.max_image_pixels=799"
+
+
+def test_pils_own_limit_still_refuses_as_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a header only PIL reads, over twice PIL's limit: PIL refuses it on open, as too_large
+    monkeypatch.setattr(checks.Image, "MAX_IMAGE_PIXELS", 100)
+    data = _saved("TIFF", (40, 20), "L", big_tiff=True)
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, IngestSettings(image_formats=("TIFF",)))
+    assert exc.value.reason is QuarantineReason.TOO_LARGE
+    assert exc.value.detail.startswith("PIL refuses to open it: Image size (800 pixels) exceeds")
