@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
 from pipelines.config import RecognitionSettings
-from pipelines.recognition.dataset import read_real_labels
 from pipelines.recognition.detector import (
     BACKENDS,
     DEFAULT_WEIGHTS,
@@ -37,7 +36,8 @@ from pipelines.recognition.detector import (
     PlateDetector,
     match_boxes,
 )
-from pipelines.recognition.synth import render_scene
+from pipelines.training.dataset import read_real_labels
+from pipelines.training.synth import render_scene
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.951, 0.05))
 FLOOR = 0.05

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
 from pipelines.config import load_settings
-from pipelines.recognition.dataset import read_real_labels
 from pipelines.recognition.detector import box_iou
 from pipelines.recognition.plates import match_key, normalise_plate
 from pipelines.recognition.recognize import Recognizer, decode_image
-from pipelines.recognition.synth import render_scene
+from pipelines.training.dataset import read_real_labels
+from pipelines.training.synth import render_scene
 
 IOU = 0.4
 SYNTHETIC_SEED = 20_261_129  # not a seed the training set uses

@@ -34,9 +34,9 @@ from pipelines.recognition.detector import BACKENDS, DEFAULT_WEIGHTS, PlateDetec
 from pipelines.recognition.partition import recognize_partition
 from pipelines.recognition.recognize import Recognizer, crop_plate, decode_image
 from pipelines.recognition.runtime import resolve_precision
-from pipelines.recognition.synth import render_scene
 from pipelines.storage.objects import ensure_bucket, s3_client
 from pipelines.storage.seaweed import SeaweedServer
+from pipelines.training.synth import render_scene
 
 DAY = date.today() - timedelta(days=1)
 

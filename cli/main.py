@@ -382,7 +382,7 @@ def train_detector_cmd(
     then export ONNX/OpenVINO and write models/plate-detector/MODEL_CARD.md. CPU is enough."""
     import shlex
 
-    from pipelines.recognition.train import train_detector
+    from pipelines.training.train import train_detector
 
     result = train_detector(
         Path(out),

@@ -42,7 +42,7 @@ def jpeg_bytes(image: Image.Image, quality: int = 85) -> bytes:
 
 
 def _scene(rng: np.random.Generator, size: tuple[int, int]) -> tuple[Image.Image, list[str]]:
-    from pipelines.recognition.synth import render_scene
+    from pipelines.training.synth import render_scene
 
     scene = render_scene(rng, size=size)
     return scene.image, [p.text for p in scene.plates]

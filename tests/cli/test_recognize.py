@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from pipelines.recognition.detector import box_iou
-from pipelines.recognition.synth import render_plate, render_scene
+from pipelines.training.synth import render_plate, render_scene
 
 
 def _run(*args: str) -> list[dict]:  # type: ignore[type-arg]

@@ -25,7 +25,7 @@ from pipelines.recognition.detector import (
     match_boxes,
     tile_grid,
 )
-from pipelines.recognition.synth import render_scene
+from pipelines.training.synth import render_scene
 
 # Measured on the shipped model: synthetic recall 1.0 and precision 0.87-0.93 on 4 sets of 10
 # scenes; real validation recall 0.978 (44/45) at the calibrated threshold (MODEL_CARD.md).
@@ -208,7 +208,7 @@ def test_recall_on_real_validation_photos() -> None:
     import cv2
     import polars as pl
 
-    from pipelines.recognition.dataset import read_real_labels
+    from pipelines.training.dataset import read_real_labels
 
     detector = PlateDetector.load(confidence=CALIBRATED_CONFIDENCE)
     val = read_real_labels().filter(pl.col("split") == "val")

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from PIL import Image
 
-from pipelines.recognition.synth import render_scene
+from pipelines.training.synth import render_scene
 
 __all__ = [
     "DEFAULT_DATA_ROOT",

@@ -10,8 +10,8 @@ import pytest
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.recognition.detector import PlateDetector
-from pipelines.recognition.synth import render_scene
-from pipelines.recognition.train import DEFAULT_MODEL_DIR, relative_to_root, train_detector
+from pipelines.training.synth import render_scene
+from pipelines.training.train import DEFAULT_MODEL_DIR, relative_to_root, train_detector
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.recognition.dataset import DEFAULT_DATA_ROOT, build_dataset, real_split
+from pipelines.training.dataset import DEFAULT_DATA_ROOT, build_dataset, real_split
 
 
 def _check_yolo_dir(root: Path) -> dict[str, list[str]]:

@@ -1,6 +1,6 @@
 """Train the nano YOLO plate detector from scratch on CPU, export it and write its model card.
 
-``python -m pipelines.recognition.train --epochs 16`` builds the dataset under ``--out``, trains,
+``python -m pipelines.training.train --epochs 16`` builds the dataset under ``--out``, trains,
 copies the best weights to ``models/plate-detector/plate-detector.pt``, exports ONNX and OpenVINO
 next to them, measures them on the real validation split and writes ``MODEL_CARD.md``. Without
 ``../shared/data`` it trains on synthetic scenes only.
@@ -26,7 +26,7 @@ from typing import Any
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.recognition._ultralytics import prepare_ultralytics
-from pipelines.recognition.dataset import DEFAULT_DATA_ROOT, DatasetSummary, build_dataset
+from pipelines.training.dataset import DEFAULT_DATA_ROOT, DatasetSummary, build_dataset
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -459,7 +459,7 @@ One class, `plate`.
   {result.train_seconds / 60:.1f} min
 - Data: {ds.train_images} training crops from {ds.real_train_photos} real photos
   (openalpr benchmarks `openalpr-endtoend/{{eu,br}}`) and {ds.synthetic_scenes} synthetic scenes
-  (`pipelines/recognition/synth.py`); validation: {ds.val_images} crops of
+  (`pipelines/training/synth.py`); validation: {ds.val_images} crops of
   {ds.real_val_photos} held-out real photos (split by hash of file name, listed in `val_real.txt`
   of the dataset; never trained on, but used to pick the best epoch).
 
@@ -501,9 +501,7 @@ def _size(path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipelines.recognition.train", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m pipelines.training.train", description=__doc__)
     parser.add_argument("--epochs", type=int, default=35)
     parser.add_argument(
         "--hours", type=float, default=None, help="time budget; overrides --epochs when given"
@@ -550,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             hours=args.hours,
             resume=args.resume,
             command=shlex.join(
-                ["python", "-m", "pipelines.recognition.train", *(argv or sys.argv[1:])]
+                ["python", "-m", "pipelines.training.train", *(argv or sys.argv[1:])]
             ),
         )
     print(json.dumps({"weights": str(result.weights), "sha256": result.sha256,

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from pipelines.recognition.synth import (
+from pipelines.training.synth import (
     PLATE_STYLES,
     US_FORMATS,
     plate_text,
