@@ -61,7 +61,8 @@ def test_case_required_categories_must_be_reason_categories() -> None:
 @pytest.mark.parametrize("value", [0, -1])
 def test_counts_are_positive(name: str, value: int) -> None:
     assert _refusal(**{name: value}) == f"audit.{name}={value} must be a positive integer"
-    assert getattr(AuditSettings(**{name: 1}), name) == 1
+    one: dict[str, Any] = {name: 1}
+    assert getattr(AuditSettings(**one), name) == 1
 
 
 def test_the_case_number_pattern_must_compile() -> None:

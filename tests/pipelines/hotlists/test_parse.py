@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pipelines.config import HotlistSettings
 from pipelines.errors import HotlistError
 from pipelines.hotlists._hash import fnv1a_128_hex
-from pipelines.hotlists.parse import parse_hotlist
+from pipelines.hotlists.parse import describe_problems, parse_hotlist
 from pipelines.recognition.plates import match_key
 from tests.pipelines.hotlists.samples import (
     CCIC_GOOD,
@@ -256,3 +256,81 @@ def _reference_fnv(text: str) -> str:
 def test_vectorised_hash_equals_the_reference(values: list[str], prefix: str) -> None:
     got = fnv1a_128_hex(pl.Series(values, dtype=pl.String), prefix=prefix).to_list()
     assert got == [_reference_fnv(prefix + v) for v in values]
+
+
+def test_the_rejection_message_names_the_file_and_every_problem() -> None:
+    problems = [(0, "empty list: no entries to load"), (3, "invalid state 'C1'")]
+    assert describe_problems("hot.csv", problems) == (
+        "hot.csv: rejected, 2 problem(s):\n"
+        "  hot.csv: empty list: no entries to load\n"
+        "  hot.csv: line 3: invalid state 'C1'"
+    )
+    with pytest.raises(HotlistError) as caught:
+        parse(CSV_HEADER + "\nABC123,C1,stolen,,,\n", "csv").raise_for_problems("hot.csv")
+    assert str(caught.value) == (
+        "hot.csv: rejected, 1 problem(s):\n  hot.csv: line 2: invalid state 'C1'"
+    )
+
+
+BAD_TEXT = "unparseable line (control characters or bytes that are not UTF-8)"
+BAD_PLATE = "unparseable plate (only letters, digits, spaces and dashes allowed)"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # 13 characters are enough for a record; a one-letter list type is no type
+        (["ABC123    COX"], [(2, "unknown list type 'X'")]),
+        (["ABC123    COStolen Plate          red\x01car"], [(2, BAD_TEXT)]),
+        (["AB#123    COStolen Plate"], [(2, BAD_PLATE)]),
+    ],
+)
+def test_ccic_bad_lines_of_every_check(lines: list[str], expected: list[tuple[int, str]]) -> None:
+    assert parse("\n".join([CCIC_HEADER, *lines]), "ccic").problems == expected
+
+
+def test_ccic_blank_state_is_unknown_not_invalid() -> None:
+    result = parse(CCIC_HEADER + "\nABC123      Stolen Plate\n", "ccic")
+    assert result.problems == []
+    assert result.entries.select("plate", "state", "list_code").rows() == [
+        ("ABC123", None, "Stolen Plate")
+    ]
+
+
+def test_csv_empty_file() -> None:
+    assert parse("", "csv").problems == [(1, "wrong header: the file is empty")]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("ABC123,CO,stolen,red\x01car,,", BAD_TEXT),
+        ("AB#123,CO,stolen,,,", BAD_PLATE),
+        ("ABC123,C1,stolen,,,", "invalid state 'C1'"),
+        # strptime alone would read a one-digit month
+        ("ABC123,CO,stolen,,2027-1-31,", "invalid date '2027-1-31' (YYYY-MM-DD expected)"),
+    ],
+)
+def test_csv_bad_lines_of_every_check(line: str, problem: str) -> None:
+    assert parse(f"{CSV_HEADER}\n{line}\n", "csv").problems == [(2, problem)]
+
+
+def test_csv_dates_are_read_as_yyyy_mm_dd_whatever_the_first_line_holds() -> None:
+    text = f"{CSV_HEADER}\nABC123,CO,stolen,,31/01/2027,\nXYZ789,CO,stolen,,2027-01-31,\n"
+    assert parse(text, "csv").problems == [(2, "invalid date '31/01/2027' (YYYY-MM-DD expected)")]
+
+
+def test_csv_blank_and_empty_quoted_fields_are_null() -> None:
+    text = f'{CSV_HEADER}\nXYZ9,,wanted,,,\nABC123,CO,stolen,"",,""\n'
+    result = parse(text, "csv")
+    assert result.problems == []
+    assert result.entries.select("plate", "state", "description", "details").rows() == [
+        ("XYZ9", None, None, None),
+        ("ABC123", "CO", None, None),
+    ]
+
+
+def test_csv_subscription_by_list() -> None:
+    result = parse(CSV_GOOD, "csv", codes=("STOLEN",))
+    assert sorted(result.entries["plate"]) == ["ABC123", "LMN456"]
+    assert result.skipped_unsubscribed == 1

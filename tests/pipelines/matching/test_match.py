@@ -308,3 +308,23 @@ def test_lookup_sees_lookalikes_of_every_list(
     got = result.select("list", "plate", "state", "match", "list_code")
     want = pl.DataFrame(expected, schema=got.schema, orient="row")
     assert_frame_equal(got, want)  # exact first, then by list and plate
+
+
+def test_lookup_orders_hits_by_kind_list_plate_then_state_unknown_last() -> None:
+    entries = entries_frame(
+        {"plate": "ABC124", "state": "CO"},
+        {"plate": "ABC123", "state": "WY"},
+        {"plate": "ABC123"},
+        {"plate": "ABC12", "state": "CO"},
+        {"plate": "ABC123", "state": "CO"},
+        {"plate": "ABC123", "state": "CO", "list_name": "local"},
+    )
+    got = lookup("abc 123", None, entries).select("match", "list", "plate", "state", "entry_id")
+    assert got.rows() == [
+        ("exact", "local", "ABC123", "CO", "local:ABC123:CO"),
+        ("exact", "ncic", "ABC123", "CO", "ncic:ABC123:CO"),
+        ("exact", "ncic", "ABC123", "WY", "ncic:ABC123:WY"),
+        ("exact", "ncic", "ABC123", None, "ncic:ABC123:-"),
+        ("lenient", "ncic", "ABC12", "CO", "ncic:ABC12:CO"),
+        ("lenient", "ncic", "ABC124", "CO", "ncic:ABC124:CO"),
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -224,3 +226,100 @@ def test_each_data_class_keeps_its_own_period_or_the_policy_ceiling() -> None:
         DataClass.ALERTS: 200,
     }
     assert list(periods(load_settings(env={}))) == list(DataClass)
+
+
+def _row(
+    data_class: str, item: str, image: str | None, read: str | None, at: datetime
+) -> dict[str, object]:
+    return {
+        "data_class": data_class,
+        "item_id": item,
+        "image_id": image,
+        "read_id": read,
+        "plate_key": None,
+        "camera_id": "c",
+        "captured_at": at,
+    }
+
+
+def _plan(
+    rows: list[dict[str, object]], holds: pl.DataFrame, period_days: dict[DataClass, int]
+) -> pl.DataFrame:
+    return plan_deletions(_items(rows), holds, NOW, period_days).collect().sort("n")
+
+
+NO_HOLDS = holds_frame([])
+
+
+def test_the_plan_is_the_items_with_expired_held_and_delete() -> None:
+    old = NOW - timedelta(days=400)
+    plan = _plan([_row("reads", "r1", "i1", "r1", old)], NO_HOLDS, dict.fromkeys(DataClass, 365))
+    assert plan.columns == ["n", *ITEMS_SCHEMA, "expired", "held", "delete"]
+    assert plan.select("expired", "held", "delete").row(0) == (True, False, True)
+
+
+def test_a_row_captured_at_the_bound_is_not_expired() -> None:
+    bound = expiry_bound(NOW, 30)
+    rows = [
+        _row("reads", "r1", "i1", "r1", bound),
+        _row("reads", "r2", "i1", "r2", bound - timedelta(microseconds=1)),
+    ]
+    plan = _plan(rows, NO_HOLDS, dict.fromkeys(DataClass, 30))
+    assert plan["expired"].to_list() == [False, True]
+
+
+def test_a_data_class_without_a_period_is_kept() -> None:
+    old = NOW - timedelta(days=400)
+    rows = [_row("reads", "r1", "i1", "r1", old), _row("alerts", "a1", "i1", "r1", old)]
+    plan = _plan(rows, NO_HOLDS, {DataClass.READS: 30})
+    assert plan.select("item_id", "expired", "delete").rows() == [
+        ("r1", True, True),
+        ("a1", False, False),
+    ]
+    nothing = _plan(rows, NO_HOLDS, {})
+    assert nothing.select("expired", "delete").rows() == [(False, False), (False, False)]
+
+
+def test_an_item_is_held_within_its_own_data_class_only() -> None:
+    old = NOW - timedelta(days=400)
+    rows = [_row("reads", "x1", "i1", "r1", old), _row("alerts", "x1", "i2", "r2", old)]
+    holds = holds_frame([("h", NOW, Selection(read_ids=("r1",)))])
+    plan = _plan(rows, holds, dict.fromkeys(DataClass, 30))
+    assert plan.select("data_class", "held", "delete").rows() == [
+        ("reads", True, False),
+        ("alerts", False, True),
+    ]
+
+
+def test_a_held_read_without_an_image_keeps_no_imageless_row() -> None:
+    old = NOW - timedelta(days=400)
+    rows = [_row("reads", "r1", None, "r1", old), _row("quarantine", "q1", None, None, old)]
+    holds = holds_frame([("h", NOW, Selection(read_ids=("r1",)))])
+    plan = _plan(rows, holds, dict.fromkeys(DataClass, 30))
+    assert plan.select("item_id", "held", "delete").rows() == [
+        ("r1", True, False),
+        ("q1", False, True),
+    ]
+
+
+def test_the_reference_time_must_be_timezone_aware() -> None:
+    with pytest.raises(ValueError) as refused:
+        expiry_bound(datetime(2026, 3, 11, 12), 30)
+    assert str(refused.value) == "as_of must be timezone-aware (UTC)"
+
+
+@pytest.fixture
+def machine_in_denver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is Denver's (UTC-6 in mid-March) for one test."""
+    monkeypatch.setenv("TZ", "America/Denver")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_denver")
+def test_the_bound_is_counted_in_utc_whatever_the_machines_zone() -> None:
+    as_of = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)  # still 2026-03-10 in Denver
+    assert as_of.astimezone().date().day == 10
+    assert expiry_bound(as_of, 30) == datetime(2026, 2, 10, tzinfo=UTC)
