@@ -82,6 +82,11 @@ class CatalogSettings:
         return self.url or f"sqlite:///{data_dir / 'catalog.sqlite3'}"
 
 
+# PIL's process-wide decompression-bomb guard (pipelines/ingest/checks.py sets it): no frame
+# setting may exceed it, so every refusal of a large frame is ingestion's own, from its header.
+MAX_IMAGE_PIXELS_CEILING = 100_000_000
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     """How camera drops are recognised and which ones are refused."""
@@ -110,6 +115,11 @@ class IngestSettings:
         _positive("ingest.max_age_days", self.max_age_days)
         _positive("ingest.max_image_bytes", self.max_image_bytes)
         _positive("ingest.max_image_pixels", self.max_image_pixels)
+        if self.max_image_pixels > MAX_IMAGE_PIXELS_CEILING:
+            raise ConfigError(
+                f"ingest.max_image_pixels={self.max_image_pixels} is above "
+                f"{MAX_IMAGE_PIXELS_CEILING}, the guard PIL keeps for the whole process"
+            )
         known = {"JPEG", "PNG", "WEBP", "BMP", "TIFF"}
         bad = sorted(set(self.image_formats) - known)
         if bad:

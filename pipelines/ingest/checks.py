@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from PIL import Image, UnidentifiedImageError
 
-from pipelines.config import IngestSettings
+from pipelines.config import MAX_IMAGE_PIXELS_CEILING, IngestSettings
 from pipelines.ingest.quarantine import Quarantined, QuarantineReason
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
 
 # PIL's own guard, for every PIL user in the process. Drops are judged by ingest.max_image_pixels,
 # from their headers, before PIL opens them (inspect_image).
-Image.MAX_IMAGE_PIXELS = 100_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS_CEILING
 
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
@@ -308,7 +308,7 @@ def inspect_image(data: bytes, settings: IngestSettings) -> ImageFacts:
         raise Quarantined(QuarantineReason.NOT_AN_IMAGE, "no known image format") from None
     except Image.DecompressionBombError as exc:
         # PIL's own limit (twice Image.MAX_IMAGE_PIXELS), met only by a header that just PIL
-        # reads or under an ingest.max_image_pixels above PIL's: the setting decides the rest
+        # reads (the setting may not exceed PIL's guard): the setting decides the rest
         raise Quarantined(QuarantineReason.TOO_LARGE, f"PIL refuses to open it: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise Quarantined(QuarantineReason.TRUNCATED, f"image does not decode: {exc}") from None

@@ -44,6 +44,10 @@ def test_tuple_and_int_fields_parse_from_environment() -> None:
         ({"ALPR_RECOGNITION_TILE_SIZE": "-1"}, "recognition.tile_size=-1"),
         ({"ALPR_RECOGNITION_TILE_OVERLAP": "1280"}, "recognition.tile_overlap=1280"),
         ({"ALPR_S3_DROPS_BUCKET": "Bad_Bucket"}, "s3.drops_bucket"),
+        ({"ALPR_INGEST_MAX_IMAGE_PIXELS": "100000001"}, "ingest.max_image_pixels=100000001 is"),
+        ({"ALPR_INGEST_MAX_IMAGE_PIXELS": "0"}, "ingest.max_image_pixels=0"),
+        ({"ALPR_QUALITY_ROW_MOSTLY": "0"}, "quality.row_mostly=0.0 must be in"),
+        ({"ALPR_QUALITY_PLATE_MAX_LENGTH": "1"}, "quality.plate_max_length=1 is below"),
     ],
 )
 def test_invalid_values_name_the_key(env: dict[str, str], message: str) -> None:
@@ -649,3 +653,11 @@ def test_the_new_sections_defaults() -> None:
         "17 * * * *",
     )
     assert s.alerts.sweep_cron == "*/5 * * * *"
+
+
+def test_the_pixel_limit_may_reach_pils_guard_and_quality_shares_may_be_whole() -> None:
+    settings = load_settings(
+        env={"ALPR_INGEST_MAX_IMAGE_PIXELS": "100000000", "ALPR_QUALITY_ROW_MOSTLY": "1"}
+    )
+    assert settings.ingest.max_image_pixels == 100_000_000
+    assert settings.quality.row_mostly == 1.0
