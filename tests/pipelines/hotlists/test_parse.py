@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from pipelines.config import HotlistSettings
 from pipelines.errors import HotlistError
-from pipelines.hotlists._hash import fnv1a_128_hex
-from pipelines.hotlists.parse import describe_problems, parse_hotlist
+from pipelines.hotlists._hash import SEPARATOR, fnv1a_128_hex
+from pipelines.hotlists.parse import ParseResult, describe_problems, parse_hotlist
 from pipelines.recognition.plates import match_key
 from tests.pipelines.hotlists.samples import (
     CCIC_GOOD,
@@ -334,3 +334,84 @@ def test_csv_subscription_by_list() -> None:
     result = parse(CSV_GOOD, "csv", codes=("STOLEN",))
     assert sorted(result.entries["plate"]) == ["ABC123", "LMN456"]
     assert result.skipped_unsubscribed == 1
+
+
+def _ncic(*lines: str) -> ParseResult:
+    return parse("\n".join([NCIC_HEADER, *lines]) + "\n", "ncic")
+
+
+def test_ncic_blank_fields_are_null_and_the_description_joins_the_others() -> None:
+    result = _ncic(
+        # blank tag year, vehicle year and model; a blank state is an unknown one
+        ncic_record(plate="AAA111", state="", tail="    MC    YAMA   MCBLK"),
+        ncic_record(plate="BBB222", tail="2009MC2009YAMACYLMC"),  # 58 characters: no colour
+        ncic_record(plate="CCC333", tail="2009MC" + " " * 13),  # no vehicle at all
+    )
+    assert result.problems == []
+    rows = by_plate(result.entries)
+    assert set(rows) == {("AAA111", None), ("BBB222", "CA"), ("CCC333", "CA")}
+    assert rows[("AAA111", None)]["description"] == "YAMA MC BLK"
+    assert json.loads(rows[("AAA111", None)]["details"]) == {
+        "nic_ori": "123456789LA0570200",
+        "tag_year": None,
+        "plate_type": "MC",
+    }
+    assert rows[("BBB222", "CA")]["description"] == "2009 YAMA CYL MC"
+    assert rows[("CCC333", "CA")]["description"] is None
+
+
+YEARS = "invalid tag or vehicle year (4 digits or blank expected)"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (ncic_record(tail="20X9MC2009YAMACYLMCBLK"), YEARS),
+        (ncic_record(tail="2009MC19 9YAMACYLMCBLK"), YEARS),
+        (ncic_record(date="2019 5 9"), "invalid date '2019 5 9' (YYYYMMDD expected)"),
+    ],
+)
+def test_ncic_years_and_dates_are_digits(line: str, problem: str) -> None:
+    assert _ncic(line).problems == [(2, problem)]
+
+
+def test_plates_as_short_as_the_minimum_are_loaded() -> None:
+    result = _ncic(ncic_record(plate="A1"), ncic_record(plate="B"))
+    assert result.entries["plate"].to_list() == ["A1"]
+    assert (result.records, result.skipped_junk, result.skipped) == (2, 1, 1)
+
+
+def test_counts_of_a_file_without_skips_or_merges() -> None:
+    result = parse(CSV_GOOD, "csv")
+    assert (result.records, result.skipped_junk, result.skipped_unsubscribed, result.merged) == (
+        3,
+        0,
+        0,
+        0,
+    )
+    assert parse(NCIC_GOOD, "ncic").records == 8
+
+
+def test_entry_ids_hash_list_plate_and_state_apart() -> None:
+    text = f"{CSV_HEADER}\nAB12CO,,stolen,,,\nAB12,CO,stolen,,,\n"
+    result = parse(text, "csv", name="local")
+    assert result.merged == 0
+    expected = fnv1a_128_hex(
+        pl.Series([f"AB12CO{SEPARATOR}", f"AB12{SEPARATOR}CO"]), prefix=f"local{SEPARATOR}"
+    )
+    assert result.entries["entry_id"].to_list() == expected.to_list()
+
+
+def test_merged_lines_join_their_descriptions_or_have_none() -> None:
+    ncic = _ncic(
+        ncic_record(code="V", plate="DUP1"),
+        ncic_record(code="F", plate="DUP1", tail="2009MC2011HONDCIV4DRED"),
+    )
+    [row] = ncic.entries.iter_rows(named=True)
+    assert (row["list_code"], row["description"]) == (
+        "V,F",
+        "2009 YAMA CYL MC BLK | 2011 HOND CIV 4D RED",
+    )
+    csv = parse(f"{CSV_HEADER}\nABC123,CO,stolen,,,\nABC123,CO,wanted,,,\n", "csv")
+    [row] = csv.entries.iter_rows(named=True)
+    assert (row["list_code"], row["description"], csv.merged) == ("stolen,wanted", None, 1)

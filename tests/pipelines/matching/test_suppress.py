@@ -10,7 +10,12 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.errors import ConfigError
-from pipelines.matching import SUPPRESSED_MATCHES_SCHEMA, match_reads, suppress_duplicates
+from pipelines.matching import (
+    MATCHES_SCHEMA,
+    SUPPRESSED_MATCHES_SCHEMA,
+    match_reads,
+    suppress_duplicates,
+)
 from tests.pipelines.matching.frames import T0, entries_frame, reads_frame
 
 WINDOW = timedelta(minutes=5)
@@ -138,3 +143,23 @@ def test_simultaneous_hits_are_represented_by_the_smallest_read_id() -> None:
     assert matches["read_id"].to_list() == ["r4", "r3", "r2", "r1", "r0"]
     result = suppress_duplicates(matches.lazy(), WINDOW).collect()
     assert result.select("read_id", "detection_id", "hit_count").rows() == [("r0", "d0", 5)]
+
+
+def test_simultaneous_first_hits_are_ordered_by_entry_even_when_many() -> None:
+    """A thousand entries first seen at the same instant: by entry id (polars' group_by does not
+    keep order at this size, so the sort must)."""
+    n = 1000
+    matches = pl.DataFrame(
+        {
+            "read_id": [f"r{i:04d}" for i in range(n)],
+            "camera_id": ["cam-01"] * n,
+            "captured_at": [T0] * n,
+            "entry_id": [f"e{(i * 7919) % n:04d}" for i in range(n)],  # a shuffle of e0000...
+        }
+    ).with_columns(
+        pl.lit(None).cast(dtype).alias(name)
+        for name, dtype in MATCHES_SCHEMA.items()
+        if name not in {"read_id", "camera_id", "captured_at", "entry_id"}
+    )
+    result = suppress_duplicates(matches.select(*MATCHES_SCHEMA).lazy(), WINDOW).collect()
+    assert result["entry_id"].to_list() == [f"e{i:04d}" for i in range(n)]
