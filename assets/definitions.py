@@ -8,6 +8,8 @@ import dagster as dg
 
 from assets.alerts.jobs import alerts_sweep_job
 from assets.alerts.schedules import build_alerts_schedules
+from assets.audit.jobs import audit_head_job
+from assets.audit.schedules import build_audit_schedules
 from assets.hotlists.assets import build_hotlist_assets
 from assets.hotlists.checks import build_freshness_checks
 from assets.hotlists.jobs import hotlist_checks_job, hotlists_job
@@ -69,6 +71,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             retention_job,
             preservation_job,
             camera_health_job,
+            audit_head_job,
         ],
         schedules=[
             ingest_job_schedule,
@@ -76,6 +79,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             *build_hotlist_schedules(settings.hotlists),
             *build_alerts_schedules(settings.alerts),
             *build_retention_schedules(settings.retention),
+            *build_audit_schedules(settings.audit),
         ],
         sensors=[
             camera_drop_sensor,

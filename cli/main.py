@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from cli.alerts import alerts
+from cli.audit import audit
 from cli.hotlists import hotlists
 from cli.preservation import holds, preserve
 from cli.quality import quality
@@ -44,6 +45,7 @@ Examples:
   alpr users add jdoe --role agent --password-stdin   create a user (operator, on the server)
   alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
   alpr search --user jdoe --reason-category C --reason TEXT --plate ABC123   audited search
+  alpr audit verify           every audit entry and chain head; names the first bad entry
   alpr quality validate reads 2026-03-10              a day against expectations/reads.json
 """
 
@@ -416,6 +418,7 @@ cli.add_command(quality)
 cli.add_command(preserve)
 cli.add_command(holds)
 cli.add_command(search)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ def test_definitions_load() -> None:
         "retention_job",
         "preservation_job",
         "camera_health_job",
+        "audit_head_job",
     } <= jobs
     assert {s.name for s in repo.schedule_defs} == {
         "ingest_job_schedule",
@@ -25,6 +26,7 @@ def test_definitions_load() -> None:
         "hotlist_checks_job_schedule",
         "alerts_sweep_job_schedule",
         "retention_job_schedule",
+        "audit_head_job_schedule",
     }
     assert {s.name for s in repo.sensor_defs} == {
         "camera_drop_sensor",
