@@ -37,6 +37,7 @@ __all__ = [
     "list_users",
     "require_role",
     "service_user",
+    "set_role",
 ]
 
 SERVICE_USER = "service"  # the built-in account the schedules act as; it has no password
@@ -173,15 +174,54 @@ def list_users(conn: sa.Connection) -> list[User]:
     return [User(r.name, Role(r.role), r.active) for r in rows]
 
 
-def disable_user(conn: sa.Connection, name: str, *, actor: User, now: datetime) -> User:
-    """Disable ``name`` (administrators only); the account stays for the audit trail."""
-    require_role(actor, Role.ADMINISTRATOR, action="disable users")
+def disable_user(conn: sa.Connection, name: str, *, actor: User | str, now: datetime) -> User:
+    """Disable ``name`` (an administrator, or the server operator as ``operator:<user>``); the
+    account stays for the audit trail."""
+    by = _administrator(conn, actor, "disable users")
     target = get_user(conn, name)
     if target.name == SERVICE_USER:
         raise PermissionDenied("the built-in service account cannot be disabled")
     conn.execute(users.update().where(users.c.name == name).values(active=False))
-    record(conn, actor=actor.name, action="user.disable", subject=f"user:{name}", now=now)
+    record(conn, actor=by, action="user.disable", subject=f"user:{name}", now=now)
     return User(target.name, target.role, False)
+
+
+def set_role(
+    conn: sa.Connection, name: str, role: Role | str, *, actor: User | str, now: datetime
+) -> User:
+    """Give the active user ``name`` the role ``role`` (an administrator, or the server operator
+    as ``operator:<user>``); audited with the role before and after. The role ``service`` is the
+    built-in account's alone, and that account keeps it."""
+    by = _administrator(conn, actor, "change roles")
+    target = get_user(conn, name)
+    new = _role(role)
+    if target.name == SERVICE_USER:
+        raise PermissionDenied("the built-in service account keeps its role")
+    if new is Role.SERVICE:
+        raise PermissionDenied(
+            f"role {Role.SERVICE.value!r} belongs to the built-in account {SERVICE_USER!r} only"
+        )
+    if new is target.role:
+        return target
+    conn.execute(users.update().where(users.c.name == name).values(role=new.value))
+    record(
+        conn,
+        actor=by,
+        action="user.role",
+        subject=f"user:{name}",
+        details={"from": target.role.value, "to": new.value},
+        now=now,
+    )
+    return User(target.name, new, target.active)
+
+
+def _administrator(conn: sa.Connection, actor: User | str, action: str) -> str:
+    """Who manages users: an administrator as the catalog knows them now, or (a string) the
+    server operator, as ``alpr users`` runs on the server."""
+    if isinstance(actor, str):
+        return actor
+    require_role(get_user(conn, actor.name), Role.ADMINISTRATOR, action=action)
+    return actor.name
 
 
 def service_user(conn: sa.Connection, *, now: datetime) -> User:
