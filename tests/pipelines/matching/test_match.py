@@ -10,6 +10,13 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.matching import MATCHES_SCHEMA, lookup, match_reads, retro_match
+from pipelines.matching._keys import (
+    deleted_at,
+    deletion_neighbourhood,
+    lookalike_key,
+    lookalike_key_expr,
+)
+from pipelines.recognition.plates import match_key
 from tests.pipelines.matching.frames import (
     LISTED_AT,
     T0,
@@ -328,3 +335,86 @@ def test_lookup_orders_hits_by_kind_list_plate_then_state_unknown_last() -> None
         ("lenient", "ncic", "ABC12", "CO", "ncic:ABC12:CO"),
         ("lenient", "ncic", "ABC124", "CO", "ncic:ABC124:CO"),
     ]
+
+
+@pytest.mark.parametrize("strategy", ["exact", "lenient"])
+def test_an_empty_key_hits_nothing_even_an_empty_entry(strategy: str) -> None:
+    """An entry whose plate normalises to nothing (hotlist parsing never loads one) is no
+    wildcard: not for an empty read, nor for a one-character one within an edit of it."""
+    entries = [
+        {"plate": "", "match_strategy": strategy},
+        {"plate": "A", "match_strategy": strategy},
+    ]
+    reads = [{"plate_text": ""}, {"plate_text": "", "candidates": [("", 0.5)]}]
+    assert_hits(_match(reads, entries), [])
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates", "matched"),
+    [
+        # the read's own text wins over a candidate scored above the read's confidence (0.9)
+        ("A8C123", [("ABC123", 0.95)], "A8C123"),
+        # a candidate without a score comes after the scored ones
+        ("XYZ789", [("A8C123", None), ("ABC12", 0.5)], "ABC12"),
+    ],
+)
+def test_matched_text_ranks_own_text_then_scored_candidates(
+    text: str, candidates: list[tuple[str, float | None]], matched: str
+) -> None:
+    entries = [{"plate": "ABC123", "list_name": "local", "match_strategy": "lenient"}]
+    result = _match([{"plate_text": text, "candidates": candidates}], entries)
+    assert result["matched_text"].to_list() == [matched]
+
+
+def test_hits_come_by_capture_time_read_list_then_entry() -> None:
+    entries = [
+        {"plate": "ABC123", "state": "CO", "list_name": "beta", "entry_id": "a-beta"},
+        {"plate": "ABC123", "list_name": "alpha", "entry_id": "z-alpha"},
+        {"plate": "ABC123", "state": "CO", "list_name": "alpha", "entry_id": "y-alpha"},
+    ]
+    reads = [
+        {"plate_text": "ABC123", "jurisdiction": "co", "captured_at": T0 + timedelta(seconds=5)},
+        {"plate_text": "ABC123", "jurisdiction": "co", "captured_at": T0},
+        {"plate_text": "ABC123", "jurisdiction": "co", "captured_at": T0},
+    ]
+    got = _match(reads, entries).select("read_id", "entry_id").rows()
+    assert got == [
+        ("r1", "y-alpha"),
+        ("r1", "z-alpha"),
+        ("r1", "a-beta"),
+        ("r2", "y-alpha"),
+        ("r2", "z-alpha"),
+        ("r2", "a-beta"),
+        ("r0", "y-alpha"),
+        ("r0", "z-alpha"),
+        ("r0", "a-beta"),
+    ]
+
+
+def test_an_entry_of_unknown_listing_time_is_not_seen_before_listed() -> None:
+    result = _match([{"plate_text": "ABC123"}], [{"plate": "ABC123", "first_listed_at": None}])
+    assert result["seen_before_listed"].to_list() == [False]
+
+
+def test_lookalike_key_expr_is_lookalike_key() -> None:
+    texts = ["abc-1o3", " 8 bz5 ", "QDIL", ""]
+    want = [lookalike_key(t) for t in texts]
+    assert want[:3] == ["A8C103", "8825", "0011"]
+    frame = pl.DataFrame({"t": texts})
+    assert frame.select(lookalike_key_expr("t"))["t"].to_list() == want
+    assert frame.select(lookalike_key_expr(pl.col("t")))["t"].to_list() == want
+    keys = pl.DataFrame({"k": [match_key(t) for t in texts]})
+    assert keys.select(lookalike_key_expr("k", is_match_key=True))["k"].to_list() == want
+
+
+def test_deletion_neighbourhood_and_deleted_at() -> None:
+    frame = pl.LazyFrame({"k": ["AB", ""]})
+    got = deletion_neighbourhood(frame, "k").collect()
+    want = pl.DataFrame(
+        {"k": ["AB", "AB", "AB", ""], "_pos": [-1, 0, 1, -1], "_nkey": ["AB", "B", "A", ""]},
+        schema={"k": pl.String, "_pos": pl.Int16, "_nkey": pl.String},
+    )
+    assert_frame_equal(got, want)
+    words = pl.DataFrame({"k": ["ABC", "ABCD", "AB"]})
+    assert words.select(deleted_at("k", 2))["k"].to_list() == ["AB", "ABD", None]
+    assert words.select(deleted_at("k", 3))["k"].to_list() == [None, "ABC", None]
