@@ -3,9 +3,10 @@
 Pass one reads only the columns the criteria test (and the partition column) and counts the hits
 per capture date: a time window prunes the partitions to the dates it covers, and Delta's file
 statistics skip the files whose times or cameras cannot match. Pass two reads the whole rows, but
-only of the dates that hold hits, up to the limit. On a year of 10 M reads, a plate searched over
-the whole year takes about half the time of one pass over every column (docs/benchmarks.md,
-Search). The images of the reads returned give the capture's location and source object.
+only of the dates that hold hits, up to the limit. On a year of 10 M reads, a plate read once
+is found in 2.2 s where one pass over every column takes 5.6 s; a plate read every day costs
+more than that one pass, pass one being wasted (docs/benchmarks.md, Search). The images of the
+reads returned give the capture's location and source object.
 """
 
 from __future__ import annotations
