@@ -179,12 +179,47 @@ EQUIVALENT: dict[str, str] = {
         "'lenient' sorts the same"
         for n in (60, 62, 71)
     },
-    # pipelines/retention/policy.py
     **{
-        f"{_POLICY}plan_deletions__mutmut_{n}": "the bounds' types are inferred as the same "
-        "String and UTC datetime"
-        for n in (3, 5)
+        f"{_MATCH}match_reads__mutmut_{n}": "match_key is idempotent: an entry's match key "
+        "normalised and folded again is the same key"
+        for n in (36, 38, 41)
     },
+    **{
+        f"{_MATCH}_exact_hits__mutmut_{n}": "a read's text is normalise_plate output "
+        "(PlateRead guarantees it): normalising it again changes nothing"
+        for n in (15, 17, 20)
+    },
+    **{
+        f"{_MATCH}_read_texts__mutmut_{n}": "a candidate's rank null (sorted last) or 2 still "
+        "sorts after the read's own text at 0"
+        for n in (27, 52, 56)
+    },
+    **{
+        f"{_MATCH}_lenient_pairs__mutmut_{n}": "a fold two or more characters longer or "
+        "shorter than every entry's is never within one edit: the window only saves work"
+        for n in (18, 20)
+    },
+    f"{_MATCH}_lenient_pairs__mutmut_25": "at exactly BALL_MAX_ENTRIES the other plan runs, "
+    "which gives the same hits (match_both_ways checks both on every test)",
+    f"{_MATCH}_neighbourhood_pairs__mutmut_48": "a position past every fold's end deletes "
+    "nothing (null), and null joins no key",
+    **{
+        f"{_MATCH}_neighbourhood_pairs__mutmut_{n}": "parallel only schedules the collection of "
+        "concat's inputs: the same rows"
+        for n in (81, 90)
+    },
+    **{f"{_MATCH}_as_matches__mutmut_{n}": _NEVER_NULL for n in (10, 70)},
+    # pipelines/matching/_keys.py
+    f"{_KEYS}edit_ball__mutmut_19": "int_ranges(n) is int_ranges(0, n)",
+    f"{_KEYS}edit_ball__mutmut_21": "the positions are only sliced at and compared: Int64 or "
+    "Int16, the same keys",
+    **{
+        f"{_KEYS}edit_ball__mutmut_{n}": "the extra position is at or past the end: a deletion "
+        "or substitution there leaves the key whole, an insertion there appends, as at the end: "
+        "repeated keys only, the ball is the same set"
+        for n in (24, 57, 70)
+    },
+    # pipelines/retention/policy.py
     f"{_POLICY}plan_deletions__mutmut_25": "held_images holds image_id and a constant: unique "
     "over every column is unique over image_id",
     f"{_POLICY}plan_deletions__mutmut_65": "nulls_equal=False is the join's default",

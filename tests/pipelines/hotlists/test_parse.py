@@ -415,3 +415,12 @@ def test_merged_lines_join_their_descriptions_or_have_none() -> None:
     csv = parse(f"{CSV_HEADER}\nABC123,CO,stolen,,,\nABC123,CO,wanted,,,\n", "csv")
     [row] = csv.entries.iter_rows(named=True)
     assert (row["list_code"], row["description"], csv.merged) == ("stolen,wanted", None, 1)
+
+
+def test_csv_header_names_may_be_quoted_but_not_padded_with_other_characters() -> None:
+    quoted = ",".join(f'"{c}"' for c in CSV_HEADER.split(","))
+    assert parse(f"{quoted}\nABC123,CO,stolen,,,\n", "csv").problems == []
+    padded = "X" + CSV_HEADER
+    assert parse(f"{padded}\nABC123,CO,stolen,,,\n", "csv").problems == [
+        (1, f"wrong header: expected '{CSV_HEADER}'")
+    ]

@@ -341,10 +341,12 @@ def test_lookup_orders_hits_by_kind_list_plate_then_state_unknown_last() -> None
 def test_an_empty_key_hits_nothing_even_an_empty_entry(strategy: str) -> None:
     """An entry whose plate normalises to nothing (hotlist parsing never loads one) is no
     wildcard: not for an empty read, nor for a one-character one within an edit of it."""
-    entries = [
-        {"plate": "", "match_strategy": strategy},
-        {"plate": "A", "match_strategy": strategy},
-    ]
+    entries = [{"plate": "", "match_strategy": strategy}]
+    assert_hits(_match([{"plate_text": ""}, {"plate_text": "B"}], entries), [])
+
+
+def test_an_empty_read_is_not_within_an_edit_of_a_one_character_entry() -> None:
+    entries = [{"plate": "A", "match_strategy": "lenient"}]
     reads = [{"plate_text": ""}, {"plate_text": "", "candidates": [("", 0.5)]}]
     assert_hits(_match(reads, entries), [])
 
