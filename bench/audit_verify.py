@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,32 +46,12 @@ from pipelines.audit.verify import verify_log
 from pipelines.config import Settings, load_settings
 from pipelines.preservation.evidence import ensure_evidence_bucket, put_locked
 from pipelines.storage.catalog import engine_for, upgrade_catalog
-from pipelines.storage.seaweed import SeaweedServer
+from pipelines.storage.seaweed import SeaweedServer, free_port_block
 
 HEADING = "## Audit verification"
 T0 = datetime(2025, 3, 11, tzinfo=UTC)
 CHUNK = 500_000
 COLUMNS = "event_id, occurred_at, actor, action, subject, outcome, details, prev_hash, entry_hash"
-
-
-def _free_port() -> int:
-    """An S3 port whose SeaweedFS companions (+555, +1000, +1007, each +10000) are free too."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        ports = [port + d for d in (0, 555, 1000, 1007)]
-        if port < 40000 and all(_is_free(p) for p in ports + [p + 10000 for p in ports]):
-            return port
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _chunk(start: int, n: int) -> pl.DataFrame:
@@ -239,7 +218,7 @@ def main() -> None:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     work = Path(tempfile.mkdtemp(prefix="alpr-bench-verify-"))
-    port = _free_port()
+    port = free_port_block()
     base = load_settings(env={})
     s3 = base.s3.__class__(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="bench")
     server = SeaweedServer(s3, work / "seaweed", max_volumes=20)

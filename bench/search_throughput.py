@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from pipelines.search import SearchRequest, plate_expr, search_reads
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 from pipelines.storage.lake import IMAGES, PARTITION_COLUMN, READS, LakeTable
 from pipelines.storage.objects import delta_storage_options, ensure_bucket
-from pipelines.storage.seaweed import SeaweedServer
+from pipelines.storage.seaweed import SeaweedServer, free_port_block
 from pipelines.storage.tables import arrow_schema, conform, scan_table
 
 HEADING = "## Search"
@@ -63,26 +62,6 @@ REASON = {
 BENCH_PASSWORD = "bench-password"
 BASE = SearchRequest(reason_category=REASON["reason_category"], reason=REASON["reason"])
 FAST_AUTH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1, "argon2_parallelism": 1}
-
-
-def _free_port() -> int:
-    """An S3 port whose SeaweedFS companions (+555, +1000, +1007, each +10000) are free too."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        ports = [port + d for d in (0, 555, 1000, 1007)]
-        if port < 40000 and all(_is_free(p) for p in ports + [p + 10000 for p in ports]):
-            return port
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _chunk(rng: np.random.Generator, days: list[date], per_day: int, cameras: int) -> pl.DataFrame:
@@ -237,7 +216,7 @@ def main() -> None:
         [args.reads, args.days, args.cameras, args.target_reads, args.commit_days]
     )
     marker = work / "seeded.json"
-    port = _free_port()
+    port = free_port_block()
     base = load_settings(env={})
     s3 = base.s3.__class__(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="bench")
     server = SeaweedServer(s3, work / "seaweed", max_volumes=50)

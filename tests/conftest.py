@@ -7,7 +7,6 @@ objects or ledger rows.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 from pipelines.config import S3Settings, Settings, load_settings
 from pipelines.storage.objects import ensure_bucket, s3_client
-from pipelines.storage.seaweed import SeaweedServer
+from pipelines.storage.seaweed import SeaweedServer, free_port_block
 
 PG_ADMIN_URL = os.environ.get(
     "ALPR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -46,35 +45,9 @@ def capture_day(as_of: datetime) -> date:
     return (as_of - timedelta(days=1)).date()
 
 
-def _free_port_block() -> int:
-    """A port p such that p, p+555, p+1000, p+1007 and each +10000 look free."""
-    for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port > 40000:
-            continue
-        ports = [port + d for d in (0, 555, 1000, 1007)]
-        ports += [p + 10000 for p in ports]
-        if all(_is_free(p) for p in ports):
-            return port
-    raise RuntimeError("no free block of ports for SeaweedFS")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        # As SeaweedFS (Go) binds: a port whose old connections linger in TIME_WAIT is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def start_seaweed(data_dir: Path) -> SeaweedServer:
     """A SeaweedFS server on free ports with its data under ``data_dir``, started."""
-    port = _free_port_block()
+    port = free_port_block()
     s3 = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", secret_access_key="test-secret")
     # The suite makes a bucket pair per test: more than the volumes SeaweedFS allows by default
     # on a small disk, even with each test's buckets removed afterwards.

