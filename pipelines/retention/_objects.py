@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -84,16 +85,44 @@ def master_url(settings: Settings) -> str:
     return f"http://{endpoint.hostname}:{(endpoint.port or 8333) + 1000}"
 
 
-def vacuum_store(settings: Settings, timeout: float = 600.0) -> bool:
+def vacuum_store(settings: Settings, timeout: float = 600.0, attempts: int = 10) -> bool:
     """Ask SeaweedFS to compact every volume holding deleted needles, so that deleted bytes
-    leave its data files; False when there is no SeaweedFS master to ask."""
+    leave its data files; False when there is no SeaweedFS master to ask.
+
+    The master ignores a request while its own periodic vacuum runs, so the request is repeated,
+    a second apart, until no volume server reports deleted bytes, at most ``attempts`` times
+    (bytes other writers delete meanwhile are left to the next pass)."""
     url = master_url(settings)
     if not url:
         return False
-    request = f"{url.rstrip('/')}/vol/vacuum?garbageThreshold=0.0001"
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            json.loads(response.read() or b"{}")
-    except (OSError, ValueError) as exc:
-        raise StorageError(f"SeaweedFS vacuum at {url} failed: {exc}") from exc
+    for attempt in range(attempts):
+        _get(f"{url.rstrip('/')}/vol/vacuum?garbageThreshold=0.0001", timeout)
+        if not _deleted_bytes(url, timeout) or attempt == attempts - 1:
+            return True
+        time.sleep(1.0)
     return True
+
+
+def _get(url: str, timeout: float) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return json.loads(response.read() or b"{}")
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"SeaweedFS request {url} failed: {exc}") from exc
+
+
+def _deleted_bytes(master: str, timeout: float) -> int:
+    """Deleted bytes still in the volumes, as each volume server reports them now (the master's
+    own view waits for the next heartbeat)."""
+    topology = _get(f"{master.rstrip('/')}/dir/status", timeout).get("Topology", {})
+    nodes = [
+        node["Url"]
+        for center in topology.get("DataCenters") or []
+        for rack in center.get("Racks") or []
+        for node in rack.get("DataNodes") or []
+    ]
+    return sum(
+        volume.get("DeletedByteCount", 0)
+        for node in nodes
+        for volume in _get(f"http://{node}/status", timeout).get("Volumes") or []
+    )

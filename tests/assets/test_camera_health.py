@@ -54,7 +54,7 @@ def collapsed(settings: Settings, capture_day: date) -> Settings:
 def materialize(
     config: Path, cameras: list[str] | None, capture_day: date, as_of: datetime
 ) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         return dg.materialize(
             [build_camera_health_asset(cameras)],
             resources={"alpr": AlprSettings(config_path=str(config))},

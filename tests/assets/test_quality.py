@@ -39,7 +39,7 @@ def _run(
         pass
 
     checks = {c.node_def.name: c for c in build_quality_checks([])}
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, dg.partition_loading_context(effective_dt=as_of):
         return dg.materialize(
             [written_reads, downstream, checks["reads_suite"]],
             resources={"alpr": AlprSettings(config_path=str(alpr_config))},
