@@ -52,8 +52,7 @@ def free_port_block(attempts: int = 200) -> int:
 
 def _is_free(port: int) -> bool:
     with socket.socket() as sock:
-        # As SeaweedFS (Go) binds: a port whose old connections linger in TIME_WAIT is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # No SO_REUSEADDR: `weed mini` refuses a port that lingers in TIME_WAIT, so must this.
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
