@@ -7,9 +7,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,7 @@ from pipelines.ingest.register import register_drops
 from pipelines.recognition.partition import (
     crop_key,
 )
+from pipelines.retention._objects import vacuum_store
 from pipelines.storage.catalog import camera_objects, engine_for
 from pipelines.storage.lake import DETECTIONS, READS, RECOGNITION_ERRORS
 from pipelines.storage.objects import ensure_bucket, s3_client
@@ -261,3 +265,21 @@ def versions(settings: Settings, bucket: str, prefix: str = "") -> list[tuple[st
         out += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
         out += [(v["Key"], v["VersionId"]) for v in page.get("DeleteMarkers", [])]
     return out
+
+
+def store_files_with(
+    settings: Settings, store_dir: Path, marker: bytes, wait_s: float = 60.0
+) -> list[str]:
+    """The store's data files that hold ``marker`` once SeaweedFS is done deleting. Its filer
+    frees a deleted object's chunks from a queue after the S3 call returns, so on a busy machine
+    the pass's vacuum can come before the bytes are even marked deleted: vacuum again, a little
+    later, while they show, for at most ``wait_s`` (what the next nightly pass would do)."""
+    deadline = clock.monotonic() + wait_s
+    while True:
+        found = subprocess.run(
+            ["grep", "-rlaF", marker.decode(), str(store_dir)], capture_output=True, text=True
+        ).stdout.split()
+        if not found or clock.monotonic() > deadline:
+            return found
+        clock.sleep(2.0)
+        vacuum_store(settings)
