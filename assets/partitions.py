@@ -14,6 +14,7 @@ __all__ = [
     "RECOGNITION_GROUP",
     "daily_partitions",
     "partition_written_sensor",
+    "utc_job_schedule",
 ]
 
 # Earliest capture date the tables accept; older drops are refused by ingest.max_age_days anyway.
@@ -46,3 +47,10 @@ def partition_written_sensor(
         )
 
     return _sensor
+
+
+def utc_job_schedule(job: dg.UnresolvedAssetJobDefinition, cron: str) -> dg.ScheduleDefinition:
+    """``<job>_schedule``: ``job`` at the configured cron, read in UTC."""
+    return dg.ScheduleDefinition(
+        name=f"{job.name}_schedule", job=job, cron_schedule=cron, execution_timezone="UTC"
+    )

@@ -7,6 +7,7 @@ objects or ledger rows.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,17 @@ REFERENCE_TIME = datetime(2026, 3, 11, 12, tzinfo=UTC) + timedelta(
 def as_of() -> datetime:
     """The reference time ("now") of date-sensitive tests."""
     return REFERENCE_TIME
+
+
+@pytest.fixture
+def machine_in_denver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is Denver's (UTC-6 in mid-March) for one test: code that
+    must count in UTC shows it does."""
+    monkeypatch.setenv("TZ", "America/Denver")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.partitions import utc_job_schedule
 from assets.retention.jobs import retention_job
 from pipelines.config import RetentionSettings
 
@@ -11,11 +12,4 @@ __all__ = ["build_retention_schedules"]
 
 
 def build_retention_schedules(settings: RetentionSettings) -> list[dg.ScheduleDefinition]:
-    return [
-        dg.ScheduleDefinition(
-            name="retention_job_schedule",
-            job=retention_job,
-            cron_schedule=settings.nightly_cron,
-            execution_timezone="UTC",
-        )
-    ]
+    return [utc_job_schedule(retention_job, settings.nightly_cron)]

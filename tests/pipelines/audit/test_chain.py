@@ -5,7 +5,6 @@ chain check over rows, and ``record`` / ``verify_chain`` on a SQLite catalog (th
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -133,16 +132,6 @@ def test_times_are_taken_in_utc() -> None:
     assert str(refused.value) == (
         "time 2026-03-10T14:00:05 has no time zone; pass a UTC-aware datetime"
     )
-
-
-@pytest.fixture
-def machine_in_denver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local time zone is Denver's (UTC-6 on 2026-03-10) for one test."""
-    monkeypatch.setenv("TZ", "America/Denver")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("machine_in_denver")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -306,16 +304,6 @@ def test_the_reference_time_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError) as refused:
         expiry_bound(datetime(2026, 3, 11, 12), 30)
     assert str(refused.value) == "as_of must be timezone-aware (UTC)"
-
-
-@pytest.fixture
-def machine_in_denver(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local time zone is Denver's (UTC-6 in mid-March) for one test."""
-    monkeypatch.setenv("TZ", "America/Denver")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("machine_in_denver")
