@@ -24,6 +24,7 @@ from pipelines.recognition.runtime import PRECISIONS
 
 __all__ = [
     "AlertSettings",
+    "AnalyticsSettings",
     "AuditSettings",
     "AuthSettings",
     "CatalogSettings",
@@ -37,6 +38,7 @@ __all__ = [
     "RetentionSettings",
     "S3Settings",
     "Settings",
+    "SharingSettings",
     "WebSettings",
     "load_settings",
 ]
@@ -202,7 +204,7 @@ class RetentionSettings:
 
     # Each at most policy.retention_days, the department's ceiling; 0: that ceiling.
     images_days: int = 0  # source objects and sidecars, the images table, plate crops
-    reads_days: int = 0  # reads, detections, recognition_errors
+    reads_days: int = 0  # reads, detections, recognition_errors, sightings
     quarantine_days: int = 0  # quarantined objects (from registration when no capture time)
     alerts_days: int = 0  # alerts and their copies of reads (hits, transitions, deliveries)
     # SeaweedFS keeps deleted bytes until its volumes are vacuumed: its master is asked to after a
@@ -350,8 +352,15 @@ class AuditSettings:
     head_prefix: str = "audit/chain-heads/"
     head_cron: str = "0 * * * *"  # a chain head is written this often (UTC): truncation's bound
     report_inactive_days: int = 90  # the audit report lists users without a login this long
+    # B.3, B.5: search, alert review and preservation only with current training for each
+    # (pipelines/audit/training.py); off by default, on in infra/alpr.production.toml.
+    require_training: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.require_training, bool):
+            raise ConfigError(
+                f"audit.require_training={self.require_training!r} must be true or false"
+            )
         if not self.reason_categories:
             raise ConfigError("audit.reason_categories must name at least one category")
         bad = [c for c in self.reason_categories if not re.fullmatch(r"[a-z0-9_]+", c)]
@@ -384,6 +393,49 @@ class AuditSettings:
                 f"audit.head_prefix={self.head_prefix!r} must end with '/' and not start with one"
             )
         _check_cron("audit.head_cron", self.head_cron)
+
+
+# A pseudonymization key is at least this long (bytes of the key text): 256 bits of HMAC-SHA256.
+MIN_ANALYTICS_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """Crime analysis on pseudonymized reads (PP-9126 B.8, B.9; pipelines/analytics).
+
+    Plates become HMAC-SHA256 pseudonyms under a key that lives outside the data store: ``key``
+    (prefer ``ALPR_ANALYTICS_KEY``) or ``key_file`` (a mounted secret holding it); never both.
+    ``key_version`` labels the key in force: raise it with each new key, then rebuild with
+    ``alpr analytics rotate-key``. Re-identifying a pseudonym needs one of
+    ``reidentify_categories`` (law-enforcement reasons, a subset of audit.reason_categories)."""
+
+    key: str = field(default="", repr=False)
+    key_file: str = ""
+    key_version: int = 1
+    timezone: str = "America/Denver"  # the hour of day of time-of-day profiles is local
+    reidentify_categories: tuple[str, ...] = (
+        "criminal_investigation",
+        "stolen_vehicle",
+        "missing_person",
+        "wanted_person",
+        "amber_alert",
+        "officer_safety",
+    )
+
+    def __post_init__(self) -> None:
+        if self.key and self.key_file:
+            raise ConfigError(
+                "analytics.key and analytics.key_file are both set: give one "
+                "(ALPR_ANALYTICS_KEY or a key file)"
+            )
+        if self.key and len(self.key.encode()) < MIN_ANALYTICS_KEY_LENGTH:
+            raise ConfigError(
+                f"analytics.key is too short: at least {MIN_ANALYTICS_KEY_LENGTH} bytes"
+            )
+        _positive("analytics.key_version", self.key_version)
+        _check_timezone("analytics.timezone", self.timezone)
+        if not self.reidentify_categories:
+            raise ConfigError("analytics.reidentify_categories must name at least one category")
 
 
 @dataclass(frozen=True)
@@ -562,6 +614,45 @@ class QualitySettings:
                 raise ConfigError(f"quality.{key}={getattr(self, key)} must be in (0, 1]")
 
 
+# Purposes that are never criminal justice (PP-9126 C.6): sharing.purposes may not name them.
+NON_CRIMINAL_JUSTICE_PURPOSES = (
+    "civil_litigation",
+    "internal_affairs",
+    "personnel_matter",
+    "administrative_matter",
+    "civil_immigration_enforcement",
+    "commercial",
+)
+
+
+@dataclass(frozen=True)
+class SharingSettings:
+    """Sharing ALPR data with other agencies (PP-9126 C.6): criminal-justice purposes only, each
+    export under a registered agreement (MOU) whose purposes include the export's. An export's
+    purpose is its reason category, so each of ``purposes`` is one of audit.reason_categories."""
+
+    purposes: tuple[str, ...] = (
+        "criminal_investigation",
+        "stolen_vehicle",
+        "missing_person",
+        "wanted_person",
+        "amber_alert",
+        "officer_safety",
+    )
+    max_export_reads: int = 10_000  # an export selecting more is refused: narrow the criteria
+
+    def __post_init__(self) -> None:
+        if not self.purposes:
+            raise ConfigError("sharing.purposes must name at least one criminal-justice purpose")
+        not_criminal_justice = sorted(set(self.purposes) & set(NON_CRIMINAL_JUSTICE_PURPOSES))
+        if not_criminal_justice:
+            raise ConfigError(
+                f"sharing.purposes {not_criminal_justice} are not criminal-justice purposes "
+                f"(PP-9126 C.6); refused values: {list(NON_CRIMINAL_JUSTICE_PURPOSES)}"
+            )
+        _positive("sharing.max_export_reads", self.max_export_reads)
+
+
 # Loopback only: the review page is reached through the department's TLS proxy, never directly.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -599,14 +690,30 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     hotlists: HotlistSettings = field(default_factory=HotlistSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     preservation: PreservationSettings = field(default_factory=PreservationSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    sharing: SharingSettings = field(default_factory=SharingSettings)
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.sharing.purposes) - set(self.audit.reason_categories))
+        if unknown:
+            raise ConfigError(
+                f"sharing.purposes {unknown} are not reason categories (an export's purpose is "
+                f"its reason category); valid values: {list(self.audit.reason_categories)}"
+            )
+        outside = sorted(
+            set(self.analytics.reidentify_categories) - set(self.audit.reason_categories)
+        )
+        if outside:
+            raise ConfigError(
+                f"analytics.reidentify_categories {outside} are not reason categories; valid "
+                f"values: {list(self.audit.reason_categories)}"
+            )
         ceiling = self.policy.retention_days
         for name in RETENTION_PERIODS:
             if getattr(self.retention, name) > ceiling:
@@ -664,6 +771,8 @@ class Settings:
             out["web"]["session_secret"] = "****"
         if out["alerts"]["webhook_secret"]:
             out["alerts"]["webhook_secret"] = "****"
+        if out["analytics"]["key"]:
+            out["analytics"]["key"] = "****"
         # webhook URLs often carry their token in the path (Slack, Teams): show the host only
         out["alerts"]["webhooks"] = [
             f"{url.split('/', 3)[0]}//{url.split('/', 3)[2]}/****" for url in self.alerts.webhooks
