@@ -1,11 +1,14 @@
-"""The alert review page: a thin FastAPI adapter over ``pipelines.alerts`` and ``pipelines.audit``.
+"""The alert review and search pages: a thin FastAPI adapter over ``pipelines.alerts``,
+``pipelines.search`` and ``pipelines.audit``.
 
 Every rule (who may see or decide an alert, which transitions are legal, that a reason and the
-comparison with the record are required) lives in the core; this module turns HTTP into calls
-made as the logged-in user and the core's refusals into pages. Handlers are plain ``def``s, so
-FastAPI runs their blocking database and S3 calls in its thread pool.
+comparison with the record are required; who may search, with which reason, and the search's
+audit entry) lives in the core; this module turns HTTP into calls made as the logged-in user and
+the core's refusals into pages. Handlers are plain ``def``s, so FastAPI runs their blocking
+database and S3 calls in its thread pool.
 
-URLs carry alert ids only, never plate text, since the access log prints every path.
+URLs carry alert ids only, never plate text, since the access log prints every path; a search
+is posted for the same reason.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations, some of
@@ -13,6 +16,7 @@ URLs carry alert ids only, never plate text, since the access log prints every p
 
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from pipelines.alerts import ALERT_NOTICE, Alert, AlertService
 from pipelines.audit.log import record
-from pipelines.audit.users import User, authenticate, get_user
+from pipelines.audit.users import User, authenticate, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import (
     AlertError,
@@ -35,6 +39,7 @@ from pipelines.errors import (
     PermissionDenied,
     PolicyRefusal,
 )
+from pipelines.search import SEARCHERS, SearchRequest, SearchResult, search_reads
 from pipelines.storage.catalog import engine_for
 from pipelines.storage.objects import s3_client
 from web.security import (
@@ -67,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     service = AlertService(settings)
     templates = Jinja2Templates(directory=_HERE / "templates")
     templates.env.filters.update(utc=_utc_text, age=_age_text)
+    templates.env.globals.update(searchers=SEARCHERS)  # who gets the navigation's search link
     lifetime = web.session_minutes * 60
 
     app = FastAPI(title="ALPR alert review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -197,6 +203,63 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         alert = _readable(user, alert_id)
         return _stream(settings.s3.lake_bucket, alert.crop_key)
 
+    @app.get("/search")
+    def search_form(request: Request, user: Reviewer) -> Response:
+        try:  # the core's own check, so an analyst is not offered a form the core would refuse
+            require_role(user, *SEARCHERS, action="search reads")
+        except PermissionDenied as exc:
+            return page(request, "error.html", 403, user=user, message=str(exc))
+        return _search_page(request, user, SearchForm())
+
+    @forms.post("/search")
+    def search(
+        request: Request,
+        user: Reviewer,
+        reason_category: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        case: Annotated[str, Form()] = "",
+        plate: Annotated[str, Form()] = "",
+        camera: Annotated[str, Form()] = "",
+        state: Annotated[str, Form()] = "",
+        start: Annotated[str, Form()] = "",
+        end: Annotated[str, Form()] = "",
+    ) -> Response:
+        """A POST, so that no criterion or reason reaches a URL (the access log, the history)."""
+        form = SearchForm(reason_category, reason, case, plate, camera, state, start, end)
+        try:
+            wanted = form.request()
+        except _FormError as exc:
+            return _search_page(request, user, form, 422, str(exc))
+        try:
+            result = search_reads(settings, user, wanted, now=now())
+        except PermissionDenied as exc:
+            return page(request, "error.html", 403, user=user, message=str(exc))
+        except PolicyRefusal as exc:  # the reason gate or the criteria: the field is named
+            return _search_page(request, user, form, 422, str(exc))
+        return _search_page(request, user, form, result=result)
+
+    def _search_page(
+        request: Request,
+        user: User,
+        form: SearchForm,
+        status: int = 200,
+        error: str | None = None,
+        result: SearchResult | None = None,
+    ) -> Response:
+        return page(
+            request,
+            "search.html",
+            status,
+            user=user,
+            form=form,
+            error=error,
+            result=result,
+            rows=list(result.rows.iter_rows(named=True)) if result else [],
+            categories=settings.audit.reason_categories,
+            case_categories=settings.audit.case_required_categories,
+            limit=settings.audit.max_search_results,
+        )
+
     def _alert_response(
         request: Request, user: User, alert_id: str, status: int = 200, error: str | None = None
     ) -> Response:
@@ -253,6 +316,55 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app.include_router(forms)
     return app
+
+
+class _FormError(Exception):
+    """A form field that is not even a value (a time that does not parse): the core never sees
+    such a request, so the page says what is wrong itself."""
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The search page's fields as posted, unchecked: ``request()`` only turns text into the
+    core's ``SearchRequest``; the reason gate and the criteria checks are ``search_reads``'s."""
+
+    reason_category: str = ""
+    reason: str = ""
+    case: str = ""
+    plate: str = ""
+    camera: str = ""  # camera ids, comma-separated
+    state: str = ""  # jurisdictions, comma-separated
+    start: str = ""  # YYYY-MM-DDTHH:MM, UTC (the form's datetime-local)
+    end: str = ""
+
+    def request(self) -> SearchRequest:
+        return SearchRequest(
+            reason_category=self.reason_category,
+            reason=self.reason,
+            case=self.case,
+            plate=self.plate,
+            cameras=_listed(self.camera),
+            states=_listed(self.state),
+            start=_moment(self.start, "from"),
+            end=_moment(self.end, "to"),
+        )
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def _moment(text: str, name: str) -> datetime | None:
+    """The form's time, in UTC as its label says (a time zone given is kept)."""
+    if not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _FormError(
+            f"search refused: {name}: not a date and time (YYYY-MM-DDTHH:MM, UTC)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _chunks(body: Any) -> Iterator[bytes]:

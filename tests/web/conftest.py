@@ -4,6 +4,7 @@ users made through the core, alerts raised through the core, evidence images in 
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import socket
 import threading
@@ -19,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
+from playwright.sync_api import Browser, sync_playwright
 
 from pipelines.alerts import AlertService
 from pipelines.audit.users import Role, add_user
@@ -123,6 +125,38 @@ def chromium_path() -> str:
     if path is None:
         pytest.fail("chromium is not installed: run `make browser` (apt-get install chromium)")
     return path
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def server_log() -> Iterator[list[str]]:
+    """Every line uvicorn logs while the test runs (access log included)."""
+    handler = _Lines()
+    loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.access", "uvicorn.error")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
+    yield handler.lines
+    for lg, level in zip(loggers, levels, strict=True):
+        lg.removeHandler(handler)
+        lg.setLevel(level)
+
+
+@pytest.fixture
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True)
+        yield launched
+        launched.close()
 
 
 def later(minutes: int) -> datetime:

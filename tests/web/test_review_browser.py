@@ -3,12 +3,8 @@ the app under uvicorn, over the test's own PostgreSQL and SeaweedFS. Then the da
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from pipelines.alerts.tables import alert_transitions
 from pipelines.alerts.tables import alerts as alerts_table
@@ -18,38 +14,6 @@ from tests.web.conftest import Evidence
 
 CONFIRM_REASON = "Plate and vehicle match the NCIC record, colour and make checked"
 REJECT_REASON = "Misread: the crop shows 8XK904, the record is for another plate"
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def server_log() -> Iterator[list[str]]:
-    """Every line uvicorn logs while the test runs (access log included)."""
-    handler = _Lines()
-    loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.access", "uvicorn.error")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(logging.INFO)
-    yield handler.lines
-    for lg, level in zip(loggers, levels, strict=True):
-        lg.removeHandler(handler)
-        lg.setLevel(level)
-
-
-@pytest.fixture
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True)
-        yield launched
-        launched.close()
 
 
 def _loaded_size(page: Page, selector: str) -> tuple[int, int]:
