@@ -6,12 +6,22 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import click
 
 from cli._auth import authenticated, catalog, settings_of
-from pipelines.audit.users import Role, User, add_user, disable_user, list_users, set_role
+from pipelines.audit.designation import current_designation, designate_administrator
+from pipelines.audit.training import Course, list_training, record_training
+from pipelines.audit.users import (
+    Role,
+    User,
+    add_user,
+    disable_user,
+    list_users,
+    reset_password,
+    set_role,
+)
 from pipelines.errors import AlprError
 
 __all__ = ["users"]
@@ -29,6 +39,12 @@ Examples:
   alpr users role jdoe administrator               change a role (audited, old and new)
   alpr users disable jdoe                          no more logins; the account stays
   alpr users disable jdoe --user chief             as an administrator (ALPR_PASSWORD)
+  printf '%s\n' "$NEW" | alpr users reset-password jdoe --password-stdin   ends a lockout too
+  alpr users training add jdoe --course queries_and_search --completed 2026-01-15 \
+       --expires 2027-01-15                        a course completed (PP-9126 B.3, B.5)
+  alpr users training list jdoe                    one JSON object per record, current or not
+  alpr users designate chief                       the ALPR administrator of B.7
+  alpr users designation                           who is designated now (JSON, or null)
 """
 
 
@@ -45,14 +61,7 @@ def users() -> None:
 def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create user NAME with ROLE; prints the user as JSON."""
     settings = settings_of(ctx)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise AlprError("--password-stdin: stdin held no password")
-    else:
-        password = click.prompt(
-            f"password for {name}", hide_input=True, confirmation_prompt=True, err=True
-        )
+    password = _read_password(name, password_stdin)
     with catalog(settings).begin() as conn:
         user = add_user(
             conn, name, role, password, actor=_operator(), now=datetime.now(UTC), auth=settings.auth
@@ -111,6 +120,101 @@ def disable_cmd(ctx: click.Context, name: str, admin_name: str | None) -> None:
     with catalog(settings_of(ctx)).begin() as conn:
         user = disable_user(conn, name, actor=actor, now=now)
     click.echo(_as_json(user))
+
+
+def _read_password(name: str, password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise AlprError("--password-stdin: stdin held no password")
+        return password
+    prompt = f"new password for {name}"
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True, err=True))
+
+
+@users.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin's first line")
+@admin_option
+@click.pass_context
+def reset_password_cmd(
+    ctx: click.Context, name: str, password_stdin: bool, admin_name: str | None
+) -> None:
+    """Give user NAME a new password and end any lockout; audited, never with the password."""
+    settings = settings_of(ctx)
+    now = datetime.now(UTC)
+    actor = _actor(ctx, admin_name, now)
+    password = _read_password(name, password_stdin)
+    with catalog(settings).begin() as conn:
+        user = reset_password(conn, name, password, actor=actor, now=now, auth=settings.auth)
+    click.echo(_as_json(user))
+    click.echo(f"password of {user.name} reset", err=True)
+
+
+@users.group("training")
+def training() -> None:
+    """Training records (PP-9126 B.3, B.5): add one, list them."""
+
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@training.command("add")
+@click.argument("name")
+@click.option("--course", type=click.Choice([c.value for c in Course]), required=True)
+@click.option("--completed", type=_DAY, required=True, help="YYYY-MM-DD, the day it was completed")
+@click.option("--expires", type=_DAY, required=True, help="YYYY-MM-DD, the first day it lapses")
+@admin_option
+@click.pass_context
+def training_add(
+    ctx: click.Context,
+    name: str,
+    course: str,
+    completed: datetime,
+    expires: datetime,
+    admin_name: str | None,
+) -> None:
+    """Record that user NAME completed COURSE; prints the record as JSON."""
+    now = datetime.now(UTC)
+    actor = _actor(ctx, admin_name, now)
+    with catalog(settings_of(ctx)).begin() as conn:
+        done = record_training(
+            conn, name, course, completed.date(), expires.date(), actor=actor, now=now
+        )
+    click.echo(json.dumps(done.as_dict(now.date())))
+
+
+@training.command("list")
+@click.argument("name", required=False)
+@click.pass_context
+def training_list(ctx: click.Context, name: str | None) -> None:
+    """One JSON object per training record (of NAME, or everyone's), with whether it is current."""
+    today: date = datetime.now(UTC).date()
+    with catalog(settings_of(ctx)).connect() as conn:
+        for item in list_training(conn, name):
+            click.echo(json.dumps(item.as_dict(today)))
+
+
+@users.command("designate")
+@click.argument("name")
+@admin_option
+@click.pass_context
+def designate_cmd(ctx: click.Context, name: str, admin_name: str | None) -> None:
+    """Designate administrator NAME as the ALPR administrator (B.7), ending the one before."""
+    now = datetime.now(UTC)
+    actor = _actor(ctx, admin_name, now)
+    with catalog(settings_of(ctx)).begin() as conn:
+        done = designate_administrator(conn, name, actor=actor, now=now)
+    click.echo(json.dumps(done.as_dict()))
+
+
+@users.command("designation")
+@click.pass_context
+def designation_cmd(ctx: click.Context) -> None:
+    """The designated ALPR administrator now, as JSON (null when nobody is designated)."""
+    with catalog(settings_of(ctx)).connect() as conn:
+        found = current_designation(conn, datetime.now(UTC))
+    click.echo(json.dumps(found.as_dict() if found else None))
 
 
 def _operator() -> str:

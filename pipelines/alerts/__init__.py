@@ -131,12 +131,25 @@ class AlertService:
     ) -> Alert:
         with self.engine.begin() as conn:
             return _core.confirm_alert(
-                conn, user, alert_id, reason, compared_with_record=compared_with_record, now=now
+                conn,
+                user,
+                alert_id,
+                reason,
+                compared_with_record=compared_with_record,
+                now=now,
+                require_training=self.settings.audit.require_training,
             )
 
     def reject(self, user: User, alert_id: str, reason: str, *, now: datetime) -> Alert:
         with self.engine.begin() as conn:
-            return _core.reject_alert(conn, user, alert_id, reason, now=now)
+            return _core.reject_alert(
+                conn,
+                user,
+                alert_id,
+                reason,
+                now=now,
+                require_training=self.settings.audit.require_training,
+            )
 
     def expire_overdue(self, now: datetime) -> list[str]:
         with self.engine.begin() as conn:

@@ -4,7 +4,9 @@ The functions here work over a connection of the caller's transaction, so a stat
 ``alert_transitions`` row and its audit entry commit together or not at all;
 ``pipelines.alerts.AlertService`` wraps each in a transaction of its own and sends the webhooks.
 Every function that acts for a person takes the acting ``User``, re-reads that user from the
-catalog (an unknown or disabled user is refused) and checks the role in the core.
+catalog (an unknown or disabled user is refused) and checks the role in the core; confirming
+and rejecting also need current training for alert review when ``require_training`` is passed
+(``audit.require_training``, PP-9126 B.3, B.5), and that refusal is audited.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pipelines.alerts.states import (
 )
 from pipelines.alerts.tables import alert_hits, alert_transitions, alerts
 from pipelines.audit.log import record, require_utc, utc
+from pipelines.audit.training import Function, TrainingRequired
+from pipelines.audit.training import require_training as _require_training
 from pipelines.audit.users import User, get_user, require_role, service_user
 from pipelines.config import AlertSettings
 from pipelines.errors import AlertError
@@ -273,11 +277,15 @@ def confirm_alert(
     *,
     compared_with_record: bool,
     now: datetime,
+    require_training: bool = False,
 ) -> Alert:
     """Confirm a pending alert: the user states they compared the captured image with the
-    NCIC/CCIC record (C.3). Agents and administrators only; refused for a cleared entry."""
+    NCIC/CCIC record (C.3). Agents and administrators only (trained for alert review when
+    ``require_training``); refused for a cleared entry."""
     actor = get_user(conn, user.name)
     require_role(actor, *REVIEWERS, action="confirm alerts")
+    if require_training:
+        _trained(conn, actor, "confirm", alert_id, now)
     reason = _reason(reason, "confirm", alert_id)
     if compared_with_record is not True:
         raise AlertError(
@@ -296,16 +304,43 @@ def confirm_alert(
 
 
 def reject_alert(
-    conn: sa.Connection, user: User, alert_id: str, reason: str, *, now: datetime
+    conn: sa.Connection,
+    user: User,
+    alert_id: str,
+    reason: str,
+    *,
+    now: datetime,
+    require_training: bool = False,
 ) -> Alert:
     """Reject a pending alert (a misread, a vehicle that does not fit the record, ...)."""
     actor = get_user(conn, user.name)
     require_role(actor, *REVIEWERS, action="reject alerts")
+    if require_training:
+        _trained(conn, actor, "reject", alert_id, now)
     reason = _reason(reason, "reject", alert_id)
     row = _locked(conn, alert_id)
     check_transition(alert_id, row.state, AlertState.REJECTED)
     _move(conn, row, actor, "reject", AlertState.REJECTED, reason, now, compared=None)
     return get_alert(conn, actor, alert_id)
+
+
+def _trained(conn: sa.Connection, actor: User, verb: str, alert_id: str, now: datetime) -> None:
+    """Refuse a review by ``actor`` without current training for it; the refusal is audited in a
+    transaction of its own, as the caller's rolls back on the error."""
+    try:
+        _require_training(conn, actor.name, Function.ALERT_REVIEW, now=now)
+    except TrainingRequired as exc:
+        with conn.engine.begin() as own:
+            record(
+                own,
+                actor=actor.name,
+                action=f"alert.{verb}",
+                subject=f"alert:{alert_id}",
+                outcome="refused",
+                details={"why": str(exc), "field": exc.field},
+                now=now,
+            )
+        raise
 
 
 def expire_overdue(conn: sa.Connection, *, now: datetime, settings: AlertSettings) -> list[str]:

@@ -1,5 +1,6 @@
-"""The administrator's audit report of a period (PP-9126 C.7): who did what, when and why;
-searches per user; searches without a case number; users inactive for N days; failed logins.
+"""The administrator's audit report of a period (PP-9126 C.7): the designated ALPR
+administrator (B.7); who did what, when and why; searches per user; searches without a case
+number; users inactive for N days; failed logins.
 
 Built from the audit log and the users table with polars; reading the report is itself audited
 (``audit.report``), since it shows reasons and search criteria. Users count as inactive when
@@ -16,6 +17,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from pipelines.audit.designation import designations
 from pipelines.audit.log import record, require_utc
 from pipelines.audit.tables import audit_events, users
 from pipelines.audit.users import SERVICE_USER, Role, User, get_user, require_role
@@ -33,6 +35,7 @@ class AuditReport:
     start: datetime
     end: datetime
     inactive_days: int
+    designated: pl.DataFrame  # user, designated_by, since, until: B.7 within the period
     events: pl.DataFrame  # occurred_at, actor, action, subject, outcome, why
     searches_per_user: pl.DataFrame  # actor, searches, refused, failed, without_case, results
     searches_without_case: pl.DataFrame  # occurred_at, actor, reason_category, reason, results
@@ -44,6 +47,7 @@ class AuditReport:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "inactive_days": self.inactive_days,
+            "designated_administrators": _rows(self.designated),
             "events": _rows(self.events),
             "searches_per_user": _rows(self.searches_per_user),
             "searches_without_case": _rows(self.searches_without_case),
@@ -53,6 +57,7 @@ class AuditReport:
 
     def markdown(self) -> str:
         sections = [
+            ("Designated ALPR administrator (PP-9126 B.7)", self.designated),
             (f"Users inactive for {self.inactive_days} days or more", self.inactive_users),
             ("Failed logins", self.failed_logins),
             ("Searches per user", self.searches_per_user),
@@ -87,6 +92,7 @@ def audit_report(
         start=start,
         end=end,
         inactive_days=inactive_days,
+        designated=_designated(conn, start, end),
         events=events.select("occurred_at", "actor", "action", "subject", "outcome", "why"),
         searches_per_user=_searches_per_user(events),
         searches_without_case=_searches_without_case(events),
@@ -139,6 +145,14 @@ def _events(conn: sa.Connection, start: datetime, end: datetime) -> pl.DataFrame
         case=detail.str.json_path_match("$.case"),
         reason_category=detail.str.json_path_match("$.reason_category"),
         results=detail.str.json_path_match("$.results").cast(pl.Int64),
+    )
+
+
+def _designated(conn: sa.Connection, start: datetime, end: datetime) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(d.user, d.designated_by, d.since, d.until) for d in designations(conn, start, end)],
+        schema={"user": pl.String, "designated_by": pl.String, "since": _UTC, "until": _UTC},
+        orient="row",
     )
 
 

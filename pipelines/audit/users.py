@@ -5,8 +5,9 @@ confirms or rejects them after comparing image and record, C.3), ``analyst`` (re
 data for crime analysis, B.8-B.9), ``service`` (the schedules: raising, escalating and expiring
 alerts, activating hotlists). Passwords are stored only as argon2id hashes. Logins are throttled:
 ``auth.max_failed_logins`` failures within ``auth.failure_window_minutes`` lock the account for
-``auth.lockout_minutes``, during which even the right password is refused. Every creation, login
-and failure is written to the audit log (never the password).
+``auth.lockout_minutes``, during which even the right password is refused; an administrator's
+password reset ends a lockout. Every creation, login, failure and reset is written to the audit
+log (never the password).
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ __all__ = [
     "Role",
     "User",
     "add_user",
+    "administrator",
     "authenticate",
     "disable_user",
     "get_user",
     "list_users",
     "require_role",
+    "reset_password",
     "service_user",
     "set_role",
 ]
@@ -84,11 +87,7 @@ def add_user(
     if name == SERVICE_USER:
         raise AlprError(f"user name {SERVICE_USER!r} is the built-in service account")
     valid_role = _role(role)
-    if len(password) < auth.min_password_length:
-        raise AlprError(
-            f"the password must have at least {auth.min_password_length} characters "
-            "(auth.min_password_length)"
-        )
+    _check_password(password, auth)
     row = {
         "name": name,
         "role": valid_role.value,
@@ -177,7 +176,7 @@ def list_users(conn: sa.Connection) -> list[User]:
 def disable_user(conn: sa.Connection, name: str, *, actor: User | str, now: datetime) -> User:
     """Disable ``name`` (an administrator, or the server operator as ``operator:<user>``); the
     account stays for the audit trail."""
-    by = _administrator(conn, actor, "disable users")
+    by = administrator(conn, actor, "disable users")
     target = get_user(conn, name)
     if target.name == SERVICE_USER:
         raise PermissionDenied("the built-in service account cannot be disabled")
@@ -192,7 +191,7 @@ def set_role(
     """Give the active user ``name`` the role ``role`` (an administrator, or the server operator
     as ``operator:<user>``); audited with the role before and after. The role ``service`` is the
     built-in account's alone, and that account keeps it."""
-    by = _administrator(conn, actor, "change roles")
+    by = administrator(conn, actor, "change roles")
     target = get_user(conn, name)
     new = _role(role)
     if target.name == SERVICE_USER:
@@ -215,7 +214,49 @@ def set_role(
     return User(target.name, new, target.active)
 
 
-def _administrator(conn: sa.Connection, actor: User | str, action: str) -> str:
+def reset_password(
+    conn: sa.Connection,
+    name: str,
+    password: str,
+    *,
+    actor: User | str,
+    now: datetime,
+    auth: AuthSettings | None = None,
+) -> User:
+    """Give the active user ``name`` a new password (an administrator, or the server operator
+    as ``operator:<user>``): a fresh argon2id hash, the failure count cleared and any lockout
+    ended. Audited as ``user.password_reset``, never with the password."""
+    auth = auth or AuthSettings()
+    now = require_utc(now)
+    by = administrator(conn, actor, "reset passwords")
+    target = get_user(conn, name)
+    if target.name == SERVICE_USER:
+        raise PermissionDenied("the built-in service account has no password")
+    _check_password(password, auth)
+    row = conn.execute(sa.select(users.c.locked_until).where(users.c.name == name)).one()
+    was_locked = row.locked_until is not None and utc(row.locked_until) > now
+    conn.execute(
+        users.update()
+        .where(users.c.name == name)
+        .values(
+            password_hash=_hasher(auth).hash(password),
+            failed_logins=0,
+            failed_since=None,
+            locked_until=None,
+        )
+    )
+    record(
+        conn,
+        actor=by,
+        action="user.password_reset",
+        subject=f"user:{name}",
+        details={"unlocked": was_locked},
+        now=now,
+    )
+    return target
+
+
+def administrator(conn: sa.Connection, actor: User | str, action: str) -> str:
     """Who manages users: an administrator as the catalog knows them now, or (a string) the
     server operator, as ``alpr users`` runs on the server."""
     if isinstance(actor, str):
@@ -261,6 +302,14 @@ def require_role(user: User, *allowed: Role, action: str) -> None:
         raise PermissionDenied(
             f"user {user.name!r} (role {user.role.value}{state}) may not {action}; "
             f"allowed roles: {roles}"
+        )
+
+
+def _check_password(password: str, auth: AuthSettings) -> None:
+    if len(password) < auth.min_password_length:
+        raise AlprError(
+            f"the password must have at least {auth.min_password_length} characters "
+            "(auth.min_password_length)"
         )
 
 

@@ -20,6 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record, require_utc, utc
+from pipelines.audit.training import Function, require_training
 from pipelines.audit.users import Role, User, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError, PolicyRefusal, StorageError
@@ -124,10 +125,14 @@ def request_preservation(
     now: datetime,
     requester: str | None = None,
 ) -> Preservation:
-    """Preserve what ``selection`` names for ``case`` (administrators, a basis of C.4.c)."""
+    """Preserve what ``selection`` names for ``case`` (administrators, a basis of C.4.c; with
+    ``audit.require_training``, current training for preservation, B.3, B.5)."""
     now = require_utc(now)
     try:
         require_role(user, Role.ADMINISTRATOR, action="request preservation")
+        if settings.audit.require_training:
+            with _engine(settings).connect() as conn:
+                require_training(conn, user.name, Function.PRESERVATION, now=now)
         legal_basis = parse_basis(basis)
         if not case.strip() or not reason.strip():
             raise PolicyRefusal("a preservation needs a case number and a reason (PP-9126 C.4.c)")

@@ -3,8 +3,9 @@
 ``search_reads`` checks, in the core and in this order, that the user is an active
 administrator or agent as the catalog knows them now (a caller's ``User`` is not trusted for the
 role: analysts work on pseudonymised data and the schedules' service account never searches),
-that the reason is documented (``reason.check_reason``) and that the criteria are specific
-(``criteria.Criteria``). Every search is written to the audit log, refused and failed ones too:
+that the user has current training for search where ``audit.require_training`` is on
+(``pipelines.audit.training``, B.3, B.5), that the reason is documented
+(``reason.check_reason``) and that the criteria are specific (``criteria.Criteria``). Every search is written to the audit log, refused and failed ones too:
 who, when, the criteria, the reason and case number, the number of results and the outcome. The
 log keeps the criteria, never the results.
 """
@@ -19,6 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record, require_utc
+from pipelines.audit.training import Function, require_training
 from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError
@@ -85,7 +87,9 @@ def search_reads(
     try:
         with engine.connect() as conn:
             current = get_user(conn, user.name)
-        require_role(current, *SEARCHERS, action="search reads")
+            require_role(current, *SEARCHERS, action="search reads")
+            if settings.audit.require_training:
+                require_training(conn, current.name, Function.SEARCH, now=now)
         reason = check_reason(
             Reason(request.reason_category, request.reason, request.case), settings.audit
         )
