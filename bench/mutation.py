@@ -267,25 +267,6 @@ OPEN: dict[str, str] = {
         "apart only by a corrupt middle with a clean end, which the end-marker design accepts"
         for n in (95, 96, 97, 98)
     },
-    # the header readers of 5b8ab66 (checks.py is its owner's; test_checks.py not touched here)
-    **{
-        f"{_CHECKS}_header_size__mutmut_{n}": "for test_checks.py: reads 3 of the 4 bytes of a "
-        "PNG side, so a side of 2**24 or more reads small and passes the pixel check; killed "
-        "by a PNG header stating such a side"
-        for n in (9, 12)
-    },
-    **{
-        f"{_CHECKS}_bmp_size__mutmut_{n}": "for test_checks.py: a BMP with that info header "
-        "size goes to PIL, which reads the same size; told apart only by the message of one "
-        "over PIL's own limit"
-        for n in (31, 32, 33, 34, 35)
-    },
-    **{
-        f"{_CHECKS}_tiff_size__mutmut_{n}": "for test_checks.py: a looser bound or stride of "
-        "the first directory; killed by a crafted TIFF (a directory cut short, a size tag at "
-        "an odd offset or just past the stated entries)"
-        for n in (25, 26, 37, 42, 44)
-    },
     f"{_CHECKS}_timestamp__mutmut_9": "also accepts a lower-case 'z' zone, which RFC 3339 "
     "allows; refusing it is no policy rule either way",
     **{
@@ -294,12 +275,6 @@ OPEN: dict[str, str] = {
         "so no test tells them apart; the API does not promise it, hence maintain_order"
         for n in (49, 53, 59, 63)
     },
-    f"{_CONFIG}ǁQualitySettingsǁ__post_init____mutmut_11": "for test_config.py: the key "
-    "named in the refusal of a non-positive quality count is not checked",
-    f"{_CONFIG}ǁQualitySettingsǁ__post_init____mutmut_19": "for test_config.py: "
-    "plate_max_length equal to plate_min_length must load; no test loads it",
-    f"{_CONFIG}ǁQualitySettingsǁ__post_init____mutmut_37": "for test_config.py: a quality "
-    "fraction above 1 (say 1.5) must be refused; no test tries one",
 }
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code): a timeout or crash is a detected mutant.

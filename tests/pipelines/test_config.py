@@ -48,6 +48,8 @@ def test_tuple_and_int_fields_parse_from_environment() -> None:
         ({"ALPR_INGEST_MAX_IMAGE_PIXELS": "0"}, "ingest.max_image_pixels=0"),
         ({"ALPR_QUALITY_ROW_MOSTLY": "0"}, "quality.row_mostly=0.0 must be in"),
         ({"ALPR_QUALITY_PLATE_MAX_LENGTH": "1"}, "quality.plate_max_length=1 is below"),
+        ({"ALPR_QUALITY_RESULT_SAMPLE": "0"}, "quality.result_sample=0 must be a positive"),
+        ({"ALPR_QUALITY_HOTLIST_SIZE_BAND": "1.5"}, "quality.hotlist_size_band=1.5 must be in"),
     ],
 )
 def test_invalid_values_name_the_key(env: dict[str, str], message: str) -> None:
@@ -657,7 +659,13 @@ def test_the_new_sections_defaults() -> None:
 
 def test_the_pixel_limit_may_reach_pils_guard_and_quality_shares_may_be_whole() -> None:
     settings = load_settings(
-        env={"ALPR_INGEST_MAX_IMAGE_PIXELS": "100000000", "ALPR_QUALITY_ROW_MOSTLY": "1"}
+        env={
+            "ALPR_INGEST_MAX_IMAGE_PIXELS": "100000000",
+            "ALPR_QUALITY_ROW_MOSTLY": "1",
+            "ALPR_QUALITY_PLATE_MIN_LENGTH": "7",
+            "ALPR_QUALITY_PLATE_MAX_LENGTH": "7",  # one plate length only
+        }
     )
     assert settings.ingest.max_image_pixels == 100_000_000
     assert settings.quality.row_mostly == 1.0
+    assert (settings.quality.plate_min_length, settings.quality.plate_max_length) == (7, 7)

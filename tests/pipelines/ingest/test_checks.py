@@ -701,6 +701,15 @@ def _tiff(width: int, height: int, order: str = "II", kind: int = 3) -> bytes:
     return head + ifd + b"\x80" * (width * height)
 
 
+def _tiff_unaligned() -> bytes:
+    """A directory of private tags whose values hold what would be ImageWidth and ImageLength
+    entries if a directory could start anywhere: only 12-byte-aligned entries are entries."""
+    entries = [
+        _le(65000, 2) + _le(4, 2) + _le(1, 4) + _le(tag, 2) + _le(3, 2) for tag in (256, 257)
+    ] * 2
+    return b"II*\x00" + _le(8, 4) + _le(len(entries), 2) + b"".join(entries) + _le(0, 4)
+
+
 def _bmp_core(width: int, height: int) -> bytes:
     """A BMP with the 12-byte OS/2 core header (16-bit sides), 24-bit pixels."""
     row = (width * 3 + 3) // 4 * 4
@@ -783,6 +792,9 @@ def test_header_sizes_of_headers_pil_does_not_write(data: bytes) -> None:
         b"II*\x00" + _le(8, 4) + _le(2, 2) + b"\x00" * 12,  # directory longer than the file
         _tiff(3, 2)[:10] + b"\x00\x00" + _tiff(3, 2)[12:],  # no ImageWidth tag
         _restated(_tiff(3, 2), {12: _le(2, 2)}),  # ImageWidth as a BYTE: PIL's business
+        _tiff(3, 2)[: 8 + 2 + 12 * 8 - 1],  # a directory one byte short of its stated entries
+        _restated(_tiff(3, 2), {8: _le(1, 2)}),  # ImageLength just past the one stated entry
+        _tiff_unaligned(),  # size tags only at offsets no entry starts at
         b"II+\x00" + b"\x00" * 20,  # BigTIFF
         b"GIF89a" + b"\x00" * 20,
         b"BA" + _saved("BMP", (4, 4))[2:],  # an OS/2 bitmap array, not a BMP
@@ -839,6 +851,40 @@ def test_a_decompression_bomb_is_too_large_before_pil_opens_it(
     with pytest.raises(Quarantined) as exc:
         inspect_image(data, ALL_FORMATS)
     assert (exc.value.reason, exc.value.detail) == (QuarantineReason.TOO_LARGE, detail)
+
+
+def _png_stating(width: int, height: int) -> bytes:
+    png = _saved("PNG", (4, 4))
+    ihdr = png[12:16] + width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[24:29]
+    return png[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + png[33:]
+
+
+@pytest.mark.parametrize(
+    ("data", "size"),
+    [
+        (_png_stating(2**24, 3), (2**24, 3)),  # a side's top byte set: all four bytes count
+        (_png_stating(3, 2**24), (3, 2**24)),
+        # every info header size a BMP has (40 is what PIL writes; 64 is OS/2's second)
+        *(
+            (
+                _restated(_saved("BMP", (4, 4)), {14: _le(n, 4), 18: _le(20_000, 4) * 2}),
+                (20_000,) * 2,
+            )
+            for n in (52, 56, 64, 108, 124)
+        ),
+    ],
+)
+def test_every_header_layout_it_reads_is_held_to_the_limit_before_pil(
+    data: bytes, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks.Image, "open", lambda *a, **k: pytest.fail("PIL opened it"))
+    with pytest.raises(Quarantined) as exc:
+        inspect_image(data, ALL_FORMATS)
+    pixels = size[0] * size[1]
+    assert (exc.value.reason, exc.value.detail) == (
+        QuarantineReason.TOO_LARGE,
+        f"{size[0]}x{size[1]} is {pixels} pixels, over ingest.max_image_pixels=40000000",
+    )
 
 
 def test_a_png_bomb_is_a_few_kilobytes() -> None:
