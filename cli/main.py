@@ -22,6 +22,7 @@ from cli.quality import quality
 from cli.retention import retention
 from cli.search import search
 from cli.serve import serve
+from cli.sharing import agreements, share
 from cli.users import users
 from pipelines import __version__
 from pipelines.config import Settings, load_settings
@@ -46,6 +47,8 @@ Examples:
   alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
   alpr search --user jdoe --reason-category C --reason TEXT --plate ABC123   audited search
   alpr audit verify           every audit entry and chain head; names the first bad entry
+  alpr share --user jdoe --agreement MOU --reason-category C --reason TEXT --plate P --out DIR
+                              export reads to an agency under an agreement (alpr agreements)
   alpr quality validate reads 2026-03-10              a day against expectations/reads.json
 """
 
@@ -419,6 +422,8 @@ cli.add_command(preserve)
 cli.add_command(holds)
 cli.add_command(search)
 cli.add_command(audit)
+cli.add_command(agreements)
+cli.add_command(share)
 
 
 def main() -> None:
