@@ -1,9 +1,10 @@
 """Exports of reads to another agency, under an agreement in force (PP-9126 C.6), audited.
 
 ``share_reads`` selects reads exactly as a search does (``pipelines/search``: the same role check,
-reason gate, criteria and reads scan) and adds what sharing needs: an agreement registered, not
-revoked, in force now and covering the export's purpose, which is its reason category (one of
-``sharing.purposes``, criminal-justice purposes only). It writes a bundle folder:
+training gate where ``audit.require_training`` is on, reason gate, criteria and reads scan) and
+adds what sharing needs: an agreement registered, not revoked, in force now and covering the
+export's purpose, which is its reason category (one of ``sharing.purposes``, criminal-justice
+purposes only). It writes a bundle folder:
 
 - ``reads.jsonl``: one JSON object per read (``SHARED_COLUMNS``), by capture time;
 - ``README.txt``: the agreement's terms the recipient is held to;
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 
 from pipelines import __version__
 from pipelines.audit.log import record, require_utc
+from pipelines.audit.training import Function, require_training
 from pipelines.audit.users import User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError, StorageError
@@ -117,8 +119,10 @@ def share_reads(
     try:
         with engine.connect() as conn:
             current = get_user(conn, user.name)
+            require_role(current, *EXPORTERS, action="share reads with another agency")
+            if settings.audit.require_training:  # an export is a search of reads (B.3, B.5)
+                require_training(conn, current.name, Function.SEARCH, now=now)
             found_agreement = get_agreement(conn, request.agreement)
-        require_role(current, *EXPORTERS, action="share reads with another agency")
         reason = check_reason(Reason(q.reason_category, q.reason, q.case), settings.audit)
         agreement = check_in_force(
             found_agreement, request.agreement, reason.category, settings.sharing, now

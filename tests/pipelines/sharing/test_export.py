@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.audit.tables import audit_events
+from pipelines.audit.training import Course, TrainingRequired, record_training
 from pipelines.audit.users import Role, User, add_user, service_user
 from pipelines.config import Settings
 from pipelines.errors import PermissionDenied, StorageError
@@ -315,3 +316,27 @@ def test_an_export_that_selects_too_much_or_would_overwrite_is_refused(
     assert share_reads(share_settings, admin, _request(), empty, now=as_of).reads == 2
     outcomes = [(e["outcome"], e["details"].get("results")) for e in _exports(share_settings)]
     assert outcomes == [("refused", 2), ("refused", None), ("ok", 2)]
+
+
+def test_an_export_needs_current_search_training_when_training_is_required(
+    share_settings: Settings, as_of: datetime, tmp_path: Path
+) -> None:
+    required = share_settings.replace(audit={"require_training": True})
+    admin = _user(required, "ada", Role.ADMINISTRATOR, as_of - DAY)
+    agent = _user(required, "jdoe", Role.AGENT, as_of - DAY)
+    _agreement(required, admin, as_of - DAY, as_of + 30 * DAY)
+    with pytest.raises(TrainingRequired, match="no current training for search"):
+        share_reads(required, agent, _request(), tmp_path / "bundle", now=as_of)
+    assert list(tmp_path.iterdir()) == []
+    done = (as_of - 30 * DAY).date()
+    with engine_for(required.catalog_url).begin() as conn:
+        for course in (Course.SYSTEM_USE, Course.QUERIES_AND_SEARCH):
+            record_training(
+                conn, "jdoe", course, done, done + 365 * DAY, actor="operator", now=as_of
+            )
+    assert share_reads(required, agent, _request(), tmp_path / "bundle", now=as_of).reads == 2
+    entries = _exports(required)
+    assert [(e["outcome"], e["details"].get("field")) for e in entries] == [
+        ("refused", "training"),
+        ("ok", None),
+    ]
