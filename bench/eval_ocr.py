@@ -1,8 +1,12 @@
-"""Measure the plate OCR on the OpenALPR US plate crops, next to the baselines it replaced.
+"""Measure the plate OCRs on the OpenALPR US plate crops, next to the baselines they replaced.
 
     .venv/bin/python bench/eval_ocr.py                      # all lines, printed as markdown
     .venv/bin/python bench/eval_ocr.py --out bench/ocr.md   # also written to a file
-    .venv/bin/python bench/eval_ocr.py --no-baselines       # only PlateReader (fast)
+    .venv/bin/python bench/eval_ocr.py --no-baselines       # only the two readers (fast)
+
+Readers: *PlateOcr* is the project's own CTC model (``models/plate-ocr``, trained by
+``alpr train ocr`` on the tuning split only), *PlateReader* the PP-OCRv4 band reader (the
+fallback). The reliability table bins PlateOcr's calibrated confidence on the held-out split.
 
 Data: ``../shared/data/openalpr-us-plates`` (``labels.csv``: image,state,plate); never copied here.
 The crops are split once, by a hash of the file name (``SPLIT_RULE``): the held-out split is for
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
+import itertools
 import os
 import sys
 import time
@@ -34,23 +38,28 @@ sys.path.insert(0, str(ROOT))
 
 from bench._report import write_section  # noqa: E402
 from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
+from pipelines.recognition.plate_ocr import DEFAULT_MODEL_DIR, MODEL_FILE, PlateOcr  # noqa: E402
 from pipelines.recognition.plates import match_key, normalise_plate  # noqa: E402
 from pipelines.recognition.runtime import resolve_precision  # noqa: E402
+from pipelines.training.ocr_data import US_HELD_OUT_PERCENT, us_crop_split  # noqa: E402
 
 __all__ = ["SPLIT_RULE", "Sample", "Score", "load_samples", "main", "split_of"]
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "openalpr-us-plates"
 SPLIT_RULE = "held-out if int(sha1(file name).hexdigest()[:8], 16) % 100 < 40, else tuning"
-HELD_OUT_PERCENT = 40
+HELD_OUT_PERCENT = US_HELD_OUT_PERCENT
 SPLITS = ("held-out", "tuning", "all")
 BASELINE_BAND = (0.2, 0.8)  # the "central character band" of the recognition-only baseline
-CONFIDENCE_GATES = (0.5, 0.8)
+CONFIDENCE_GATES = (0.5, 0.8, 0.9)
+PLATE_OCR = "PlateOcr (models/plate-ocr)"
+PLATE_OCR_STATES = "PlateOcr + PP-OCRv4 state bands"
+RELIABILITY_BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0)
 
 
 def split_of(name: str) -> str:
-    """``"held-out"`` or ``"tuning"`` for a crop's file name (see ``SPLIT_RULE``)."""
-    bucket = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % 100
-    return "held-out" if bucket < HELD_OUT_PERCENT else "tuning"
+    """``"held-out"`` or ``"tuning"`` for a crop's file name (see ``SPLIT_RULE``; the training
+    data of the plate OCR applies the same rule, :func:`~pipelines.training.ocr_data.us_crop_split`)."""
+    return us_crop_split(name)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,9 @@ def _timed(fn: Callable[[], list[str]], n: int) -> tuple[list[str], float]:
     return out, (time.perf_counter() - start) * 1000.0 / max(n, 1)
 
 
-def _run_reader(reader: PlateReader, images: Sequence[np.ndarray], batch: int) -> list[PlateRead]:
+def _run_reader(
+    reader: PlateReader | PlateOcr, images: Sequence[np.ndarray], batch: int
+) -> list[PlateRead]:
     reads: list[PlateRead] = []
     for start in range(0, len(images), batch):
         reads += reader.read(images[start : start + batch])
@@ -163,6 +174,55 @@ def _table(lines: list[tuple[str, str, Score, float]]) -> str:
     return "\n".join(out)
 
 
+def reliability(reads: Sequence[PlateRead], samples: Sequence[Sample]) -> list[str]:
+    """Markdown rows: per confidence band, crops, mean confidence and measured exact-read rate."""
+    rows = [
+        "| confidence | crops | mean confidence | exact |",
+        "|---|---:|---:|---:|",
+    ]
+    for lo, hi in itertools.pairwise(RELIABILITY_BANDS):
+        last = hi == RELIABILITY_BANDS[-1]
+        band = [
+            (r, s)
+            for r, s in zip(reads, samples, strict=True)
+            if lo <= r.confidence < hi or (last and r.confidence == hi)
+        ]
+        if not band:
+            rows.append(f"| {lo:.2f}-{hi:.2f} | 0 | | |")
+            continue
+        mean = sum(r.confidence for r, _ in band) / len(band)
+        exact = sum(r.text == s.plate for r, s in band) / len(band)
+        rows.append(f"| {lo:.2f}-{hi:.2f} | {len(band)} | {mean:.3f} | {exact:.3f} |")
+    return rows
+
+
+def _plate_ocr_extras(
+    name: str,
+    reads: Sequence[PlateRead],
+    samples: Sequence[Sample],
+    held: Sequence[int],
+    model_dir: Path,
+) -> list[str]:
+    out = ["", f"{name} extras (held-out; model `{model_dir.name}`):", ""]
+    for gate in CONFIDENCE_GATES:
+        kept = [i for i in held if reads[i].confidence >= gate]
+        good = sum(reads[i].text == samples[i].plate for i in kept)
+        out.append(
+            f"- confidence >= {gate}: {len(kept) / len(held):.3f} of crops kept, "
+            f"{good / max(len(kept), 1):.3f} of them exact"
+        )
+    in_candidates = sum(samples[i].plate in {c for c, _ in reads[i].candidates} for i in held)
+    out.append(f"- label among candidates: {in_candidates / len(held):.3f}")
+    out += [
+        "",
+        "Reliability of the calibrated confidence (held-out crops, never trained or calibrated "
+        "on):",
+        "",
+        *reliability([reads[i] for i in held], [samples[i] for i in held]),
+    ]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -174,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true", help="skip the rapidocr lines")
     parser.add_argument("--no-jurisdiction", action="store_true", help="reader without state bands")
     parser.add_argument("--limit", type=int, default=0, help="first N crops only (smoke runs)")
+    parser.add_argument(
+        "--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="the plate OCR's folder"
+    )
     parser.add_argument("--failures", action="store_true", help="list held-out misreads")
     args = parser.parse_args(argv)
 
@@ -195,9 +258,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     reads = _run_reader(reader, images, args.batch)
     ours_ms = (time.perf_counter() - start) * 1000.0 / len(images)
-    methods: dict[str, tuple[list[str], float]] = {
-        "PlateReader": ([r.text for r in reads], ours_ms)
-    }
+    methods: dict[str, tuple[list[str], float]] = {}
+    plate_reads: list[PlateRead] = []
+    extras_name = PLATE_OCR
+    if (args.model_dir / MODEL_FILE).is_file():
+        plate_ocr = PlateOcr.load(args.model_dir, threads=args.threads)
+        _run_reader(plate_ocr, images[:2], args.batch)
+        start = time.perf_counter()
+        plate_reads = _run_reader(plate_ocr, images, args.batch)
+        plate_ms = (time.perf_counter() - start) * 1000.0 / len(images)
+        methods[PLATE_OCR] = ([r.text for r in plate_reads], plate_ms)
+        if not args.no_jurisdiction:  # as alpr recognize runs it: states from PP-OCRv4's bands
+            with_states = PlateOcr.load(
+                args.model_dir, threads=args.threads, jurisdiction_reader=reader.read_jurisdictions
+            )
+            _run_reader(with_states, images[:2], args.batch)
+            start = time.perf_counter()
+            state_reads = _run_reader(with_states, images, args.batch)
+            state_ms = (time.perf_counter() - start) * 1000.0 / len(images)
+            methods[PLATE_OCR_STATES] = ([r.text for r in state_reads], state_ms)
+            extras_name, plate_reads = PLATE_OCR_STATES, state_reads
+    methods["PlateReader"] = ([r.text for r in reads], ours_ms)
     if not args.no_baselines:
         methods["rapidocr full pipeline (tallest line)"] = _timed(
             lambda: _rapidocr_full(images, args.threads), len(images)
@@ -227,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         _table(lines),
         "",
-        "PlateReader extras (held-out):",
+        "PlateReader (PP-OCRv4) extras (held-out):",
         "",
     ]
     held = parts["held-out"]
@@ -250,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"- confidence >= {gate}: {len(kept) / len(held):.3f} of crops kept, "
                 f"{good / max(len(kept), 1):.3f} of them exact"
             )
+        if plate_reads:
+            report += _plate_ocr_extras(extras_name, plate_reads, samples, held, args.model_dir)
         if args.failures:
             report += ["", "Held-out misreads (image, label, read, confidence):", ""]
             report += [
@@ -257,6 +340,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for i in held
                 if reads[i].text != samples[i].plate
             ]
+            if plate_reads:
+                report += ["", f"{extras_name} held-out misreads:", ""]
+                report += [
+                    f"- {samples[i].image} {samples[i].plate} {plate_reads[i].text} "
+                    f"{plate_reads[i].confidence:.2f}"
+                    for i in held
+                    if plate_reads[i].text != samples[i].plate
+                ]
     text = "\n".join(report) + "\n"
     print(text)
     if args.out:

@@ -41,6 +41,7 @@ Examples:
   alpr recognize crops/ --plate-crops              read already-cropped plates (OCR only)
   alpr recognize-partition 2026-03-10              detections and reads of one capture date
   alpr train detector --epochs 35                  retrain the plate detector (CPU is fine)
+  alpr train ocr --epochs 200 --hours 0.8            train the plate OCR (CPU is fine)
   alpr config                 the settings in force (secrets masked)
   alpr serve                  the alert review page on http://127.0.0.1:8000
   alpr users add jdoe --role agent --password-stdin   create a user (operator, on the server)
@@ -410,6 +411,82 @@ def train_detector_cmd(
             indent=2,
         )
     )
+
+
+@train.command("ocr")
+@click.option("--epochs", default=200, show_default=True)
+@click.option("--steps", default=50, show_default=True, help="batches per epoch")
+@click.option("--batch", default=32, show_default=True, help="crops per batch")
+@click.option("--hours", type=float, help="stop after this much training time (wall clock)")
+@click.option("--threads", default=1, show_default=True, help="torch threads")
+@click.option("--bank", default=600, show_default=True, help="synthetic plates kept in memory")
+@click.option("--val-synthetic", default=150, show_default=True, help="synthetic validation plates")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--export-only", is_flag=True, help="export and calibrate --out's best.pt only")
+@click.option(
+    "--install", is_flag=True, help="then copy the export to models/plate-ocr with its model card"
+)
+@click.option("--out", type=click.Path(file_okay=False), default="var/ocr-train", show_default=True)
+def train_ocr_cmd(
+    epochs: int,
+    steps: int,
+    batch: int,
+    hours: float | None,
+    threads: int,
+    bank: int,
+    val_synthetic: int,
+    seed: int,
+    export_only: bool,
+    install: bool,
+    out: str,
+) -> None:
+    """Train the plate OCR (a small CTC model) from synthetic plates plus ../shared/data's
+    training splits (if present), keep the best epoch, calibrate its confidence, export ONNX
+    (plate-ocr.onnx, calibration.json in --out; copy both to models/plate-ocr to ship them)."""
+    import shlex
+
+    from pipelines.training.ocr_train import (
+        COMMAND_FILE,
+        export_checkpoint,
+        install_model,
+        train_ocr,
+    )
+
+    command = shlex.join(["alpr", "train", "ocr", *sys.argv[3:]])
+    if export_only:
+        onnx, _ = export_checkpoint(Path(out), seed=seed, n_synthetic_val=val_synthetic)
+        click.echo(json.dumps({"onnx": str(onnx)}))
+        if install:
+            click.echo(json.dumps({"model_card": str(install_model(Path(out), command))}))
+        return
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / COMMAND_FILE).write_text(command + "\n")
+    result = train_ocr(
+        Path(out),
+        epochs=epochs,
+        steps_per_epoch=steps,
+        batch_size=batch,
+        hours=hours,
+        threads=threads,
+        seed=seed,
+        bank_size=bank,
+        n_synthetic_val=val_synthetic,
+        log=click.echo,
+    )
+    click.echo(
+        json.dumps(
+            {
+                "onnx": str(result.onnx),
+                "train_seconds": round(result.train_seconds),
+                "epochs": result.epochs,
+                "best_epoch": result.best_epoch,
+                "val": result.val,
+            },
+            indent=2,
+        )
+    )
+    if install:
+        click.echo(json.dumps({"model_card": str(install_model(Path(out), command))}))
 
 
 cli.add_command(serve)

@@ -32,6 +32,7 @@ __all__ = [
     "HotlistSource",
     "IngestSettings",
     "MatchingSettings",
+    "OCR_MODELS",
     "PolicySettings",
     "PreservationSettings",
     "RecognitionSettings",
@@ -130,6 +131,9 @@ class IngestSettings:
             raise ConfigError("ingest.key_pattern must have a named group 'camera'")
 
 
+OCR_MODELS = ("plate", "ppocr")
+
+
 @dataclass(frozen=True)
 class RecognitionSettings:
     """Plate detector and OCR."""
@@ -144,8 +148,13 @@ class RecognitionSettings:
     tile_overlap: int = 256  # shared by neighbouring tiles; wider plates come from the whole frame
     batch_size: int = 8
     workers: int = 2  # batches recognised in parallel, each with single-threaded models
+    # Plate OCR: "plate" (the project's own CTC model, models/plate-ocr) or "ppocr" (PP-OCRv4,
+    # the fallback and baseline); the default is the more accurate on the held-out US crops.
+    ocr_model: str = "ppocr"
+    ocr_model_dir: str = ""  # empty: models/plate-ocr (ocr_model = "plate" only)
     ocr_backend: str = "auto"
-    ocr_read_jurisdiction: bool = True  # also read state names/slogans on US-shaped plates
+    # Also read state names/slogans on US-shaped plates (PP-OCRv4's bands, for either model).
+    ocr_read_jurisdiction: bool = True
     # OpenVINO inference precision of both models: auto (bf16 where the CPU has it), f32 or bf16.
     precision: str = "auto"
 
@@ -153,6 +162,10 @@ class RecognitionSettings:
         valid = ("auto", "openvino", "onnx", "pytorch")
         if self.backend not in valid:
             raise ConfigError(f"recognition.backend={self.backend!r}; valid values: {list(valid)}")
+        if self.ocr_model not in OCR_MODELS:
+            raise ConfigError(
+                f"recognition.ocr_model={self.ocr_model!r}; valid values: {list(OCR_MODELS)}"
+            )
         if self.ocr_backend not in valid[:3]:
             raise ConfigError(
                 f"recognition.ocr_backend={self.ocr_backend!r}; valid values: {list(valid[:3])}"

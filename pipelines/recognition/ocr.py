@@ -315,6 +315,22 @@ class PlateReader:
                 reads.append(self._decide(plate_probs[i], jurisdiction, wide[i]))
         return reads
 
+    def read_jurisdictions(self, crops: Sequence[np.ndarray]) -> list[str | None]:
+        """The state each US-shaped crop's printing names (its state-name and slogan bands, the
+        lower one only where the upper one named none), ``None`` where none can be told; for a
+        plate OCR that reads the number only."""
+        images = [_as_rgb(crop, i) for i, crop in enumerate(crops)]
+        side_text: dict[int, list[str]] = defaultdict(list)
+        for round_bands in (JURISDICTION_BANDS[:1], JURISDICTION_BANDS[1:]):
+            bands = [
+                _band(i, "jurisdiction", image, t, b)
+                for i, image in enumerate(images)
+                if image is not None and guess_jurisdiction(side_text[i]) is None
+                for t, b in round_bands
+            ]
+            self._collect(bands, defaultdict(list), side_text)
+        return [guess_jurisdiction(side_text[i]) for i in range(len(crops))]
+
     def _collect(
         self,
         bands: Sequence[_Band],

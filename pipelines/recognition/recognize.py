@@ -24,6 +24,7 @@ from pipelines.recognition.ocr import (
     PlateReader,
     default_model_path,
 )
+from pipelines.recognition.plate_ocr import MODEL_FILE, PlateOcr
 
 __all__ = ["PlateFinding", "Recognizer", "crop_plate", "decode_image"]
 
@@ -67,7 +68,9 @@ def _aspect(box: tuple[float, float, float, float]) -> float:
 class Recognizer:
     """The detector and the OCR, loaded once and used for many frames."""
 
-    def __init__(self, detector: PlateDetector, reader: PlateReader, ocr_model: str) -> None:
+    def __init__(
+        self, detector: PlateDetector, reader: PlateReader | PlateOcr, ocr_model: str
+    ) -> None:
         self.detector = detector
         self.reader = reader
         self.ocr_model = ocr_model
@@ -83,15 +86,36 @@ class Recognizer:
         """``workers`` recognizers for parallel batches: a detector each (detectors are not
         thread-safe), one OCR reader shared (it is, and it holds most of the memory)."""
         weights = Path(settings.detector_weights) if settings.detector_weights else None
-        ocr_path = default_model_path()
-        ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
-        reader = PlateReader.load(
-            threads=threads or 1,
-            streams=workers,
-            backend=settings.ocr_backend,
-            read_jurisdiction=settings.ocr_read_jurisdiction,
-            precision=settings.precision,
-        )
+        reader: PlateReader | PlateOcr
+        if settings.ocr_model == "plate":
+            states = None
+            if settings.ocr_read_jurisdiction:  # the state bands, read by PP-OCRv4
+                states = PlateReader.load(
+                    threads=threads or 1,
+                    streams=workers,
+                    backend=settings.ocr_backend,
+                    precision=settings.precision,
+                ).read_jurisdictions
+            reader = PlateOcr.load(
+                settings.ocr_model_dir or None,
+                threads or 1,
+                streams=workers,
+                backend=settings.ocr_backend,
+                precision=settings.precision,
+                jurisdiction_reader=states,
+            )
+            ocr_version = f"{MODEL_FILE}@{reader.model_sha256}"
+        else:
+            ocr_path = default_model_path()
+            ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
+            reader = PlateReader.load(
+                threads=threads or 1,
+                streams=workers,
+                backend=settings.ocr_backend,
+                read_jurisdiction=settings.ocr_read_jurisdiction,
+                precision=settings.precision,
+            )
+            ocr_version = f"{ocr_path.name}@{ocr_sha}"
         return [
             cls(
                 PlateDetector.load(
@@ -105,7 +129,7 @@ class Recognizer:
                     overlap=settings.tile_overlap,
                 ),
                 reader,
-                f"{ocr_path.name}@{ocr_sha}",
+                ocr_version,
             )
             for _ in range(workers)
         ]
