@@ -3,9 +3,23 @@
 
 import dagster as dg
 
-from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS, LakeTable
+from pipelines.storage.lake import (
+    DETECTIONS,
+    IMAGES,
+    READS,
+    RECOGNITION_ERRORS,
+    SIGHTINGS,
+    LakeTable,
+)
 
-__all__ = ["DETECTIONS_KEY", "ERRORS_KEY", "IMAGES_KEY", "READS_KEY", "table_key"]
+__all__ = [
+    "DETECTIONS_KEY",
+    "ERRORS_KEY",
+    "IMAGES_KEY",
+    "READS_KEY",
+    "SIGHTINGS_KEY",
+    "table_key",
+]
 
 
 def table_key(table: LakeTable) -> dg.AssetKey:
@@ -16,3 +30,4 @@ IMAGES_KEY = table_key(IMAGES)
 DETECTIONS_KEY = table_key(DETECTIONS)
 READS_KEY = table_key(READS)
 ERRORS_KEY = table_key(RECOGNITION_ERRORS)
+SIGHTINGS_KEY = table_key(SIGHTINGS)

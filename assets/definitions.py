@@ -8,6 +8,9 @@ import dagster as dg
 
 from assets.alerts.jobs import alerts_sweep_job
 from assets.alerts.schedules import build_alerts_schedules
+from assets.analytics import assets as analytics_assets
+from assets.analytics.jobs import analytics_job
+from assets.analytics.sensors import reads_updated_analytics_sensor
 from assets.audit.jobs import audit_head_job
 from assets.audit.schedules import build_audit_schedules
 from assets.hotlists.assets import build_hotlist_assets
@@ -49,7 +52,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
     sources = [source.name for source in settings.hotlists.sources]
     return dg.Definitions(
         assets=[
-            *dg.load_assets_from_modules([ingest_assets, recognition_assets]),
+            *dg.load_assets_from_modules([ingest_assets, recognition_assets, analytics_assets]),
             *build_hotlist_assets(sources),
             *build_matching_assets(sources),
             build_camera_health_asset(load_camera_registry(settings.ingest.camera_registry)),
@@ -72,6 +75,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             preservation_job,
             camera_health_job,
             audit_head_job,
+            analytics_job,
         ],
         schedules=[
             ingest_job_schedule,
@@ -88,6 +92,7 @@ def build_defs(settings: Settings, deployment: str = "local") -> dg.Definitions:
             reads_updated_sensor,
             hotlist_changes_sensor,
             reads_updated_health_sensor,
+            reads_updated_analytics_sensor,
         ],
         resources=RESOURCES_BY_DEPLOYMENT[deployment],
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 __all__ = [
+    "ANALYTICS_GROUP",
     "HOTLISTS_GROUP",
     "INGEST_GROUP",
     "MATCHING_GROUP",
@@ -25,6 +26,7 @@ RECOGNITION_GROUP = "recognition"
 HOTLISTS_GROUP = "hotlists"
 MATCHING_GROUP = "matching"
 QUALITY_GROUP = "quality"
+ANALYTICS_GROUP = "analytics"
 
 
 def partition_written_sensor(

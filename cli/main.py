@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from cli.alerts import alerts
+from cli.analytics import analytics
 from cli.audit import audit
 from cli.hotlists import hotlists
 from cli.preservation import holds, preserve
@@ -48,6 +49,8 @@ Examples:
   alpr alerts list --state pending --user jdoe        alerts to review; show|confirm|reject
   alpr search --user jdoe --reason-category C --reason TEXT --plate ABC123   audited search
   alpr audit verify           every audit entry and chain head; names the first bad entry
+  alpr analytics patterns multi_camera --user ann --from 2026-03-01 --to 2026-03-10
+                              pseudonymized crime analysis (audited); reidentify|build|rotate-key
   alpr share --user jdoe --agreement MOU --reason-category C --reason TEXT --plate P --out DIR
                               export reads to an agency under an agreement (alpr agreements)
   alpr quality validate reads 2026-03-10              a day against expectations/reads.json
@@ -499,6 +502,7 @@ cli.add_command(preserve)
 cli.add_command(holds)
 cli.add_command(search)
 cli.add_command(audit)
+cli.add_command(analytics)
 cli.add_command(agreements)
 cli.add_command(share)
 

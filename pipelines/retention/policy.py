@@ -23,7 +23,7 @@ __all__ = ["ITEMS_SCHEMA", "DataClass", "expiry_bound", "periods", "plan_deletio
 
 class DataClass(StrEnum):
     IMAGES = "images"  # source objects and sidecars, images rows, ledger facts, plate crops
-    READS = "reads"  # reads, detections, recognition_errors
+    READS = "reads"  # reads, detections, recognition_errors, sightings
     QUARANTINE = "quarantine"  # quarantined source objects and their lake copies
     ALERTS = "alerts"  # alerts and their copies of reads
 

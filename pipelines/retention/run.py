@@ -45,6 +45,7 @@ from pipelines.storage.lake import (
     LAKE_TABLES,
     READS,
     RECOGNITION_ERRORS,
+    SIGHTINGS,
     LakeTable,
 )
 from pipelines.storage.objects import s3_client
@@ -403,6 +404,8 @@ class _Pass:
             READS: ~pl.col("read_id").is_in(held_read_ids),
             DETECTIONS: ~pl.col("detection_id").is_in(held_detections),
             RECOGNITION_ERRORS: ~pl.col("image_id").is_in(list(held_images)),
+            # pseudonyms of the day, all of them: a hold keeps evidence, not analysis material
+            SIGHTINGS: pl.lit(True),
         }
         for table, expr in doomed.items():
             rows = delete_rows(self.settings, table, day, expr, dry_run=self.dry_run)

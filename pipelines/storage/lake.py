@@ -21,6 +21,7 @@ __all__ = [
     "PARTITION_COLUMN",
     "READS",
     "RECOGNITION_ERRORS",
+    "SIGHTINGS",
     "LakeTable",
     "lake_table",
 ]
@@ -150,7 +151,29 @@ RECOGNITION_ERRORS = LakeTable(
     ),
     key_columns=("image_id",),
 )
-LAKE_TABLES = (IMAGES, DETECTIONS, READS, RECOGNITION_ERRORS)
+# Reads with plates pseudonymized (PP-9126 B.8, B.9): what crime analysts query, derived from
+# ``reads`` per capture date by pipelines/analytics. No plate text, image or position: a keyed
+# hash of the plate, the camera and the time.
+SIGHTINGS = LakeTable(
+    domain="analytics",
+    name="sightings",
+    schema=pl.Schema(
+        {  # type: ignore[arg-type]
+            "sighting_id": pl.String,  # keyed hash of the read id: no link back to the read
+            "pseudonym": pl.String,  # keyed hash of the plate text
+            "key_version": pl.Int32,  # analytics.key_version of the key that made both
+            "key_id": pl.String,  # that key's fingerprint (a keyed hash of a constant)
+            "camera_id": pl.String,
+            "captured_at": _UTC,
+            "hour_of_day": pl.Int8,  # local hour (analytics.timezone)
+            "jurisdiction": pl.String,
+            "confidence": pl.Float32,
+            "capture_date": pl.Date,
+        }
+    ),
+    key_columns=("sighting_id",),
+)
+LAKE_TABLES = (IMAGES, DETECTIONS, READS, RECOGNITION_ERRORS, SIGHTINGS)
 
 
 def lake_table(name: str) -> LakeTable:

@@ -18,6 +18,7 @@ def test_definitions_load() -> None:
         "preservation_job",
         "camera_health_job",
         "audit_head_job",
+        "analytics_job",
     } <= jobs
     assert {s.name for s in repo.schedule_defs} == {
         "ingest_job_schedule",
@@ -35,6 +36,7 @@ def test_definitions_load() -> None:
         "reads_updated_sensor",
         "hotlist_changes_sensor",
         "reads_updated_health_sensor",
+        "reads_updated_analytics_sensor",
     }
 
 
@@ -49,6 +51,7 @@ def test_assets_are_grouped_and_keyed_by_domain() -> None:
         "recognition": "recognition",
         "matching": "matching",
         "quality": "quality",
+        "analytics": "analytics",
     }
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 
 from pipelines.alerts.states import ALERT_NOTICE
 from pipelines.alerts.tables import alert_hits, alerts
+from pipelines.analytics import AnalyticsKey, build_sightings
 from pipelines.config import Settings
 from pipelines.ingest.images import pending_image_partitions, write_images_partition
 from pipelines.ingest.register import register_drops
@@ -179,6 +180,7 @@ def recognise(settings: Settings, seeded: Day, *, with_alerts: bool = True) -> N
     for table, rows in ((DETECTIONS, detections), (READS, reads), (RECOGNITION_ERRORS, errors)):
         frame = conform(pl.DataFrame(rows, infer_schema_length=None), table.schema)
         write_partition_batches(settings, table, seeded.day, [frame])
+    build_sightings(settings, seeded.day, AnalyticsKey(1, b"retention-test-key-" * 2))
     if with_alerts:
         with engine.begin() as conn:
             for read in reads[:2]:

@@ -64,7 +64,12 @@ def test_expired_data_is_gone_everywhere_and_recent_data_stays(
 
     images = report.classes["images"]
     assert images.deleted == len(old.keys) and images.held == 0
-    assert report.classes["reads"].rows == {"reads": 3, "detections": 3, "recognition_errors": 1}
+    assert report.classes["reads"].rows == {
+        "reads": 3,
+        "detections": 3,
+        "recognition_errors": 1,
+        "sightings": 3,
+    }
     assert report.classes["alerts"].deleted == 2
     # every version of the old images and sidecars is gone, recent ones untouched (2 + 1 each)
     left = versions(settings, drops)

@@ -1,0 +1,1 @@
+"""Dagster adapters of the analytics domain: the pseudonymized ``sightings`` of each capture date."""
