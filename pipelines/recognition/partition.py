@@ -32,6 +32,7 @@ from pipelines.config import Settings
 from pipelines.errors import RecognitionError
 from pipelines.quality.gate import require_partition_passed
 from pipelines.recognition.recognize import PlateFinding, Recognizer, decode_image
+from pipelines.search.index import index_days
 from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS, LakeTable
 from pipelines.storage.objects import s3_client
 from pipelines.storage.tables import (
@@ -255,6 +256,7 @@ def recognize_partition(
             _drop_stale_crops(client, lake, day, written)
             for table in _OUTPUTS:
                 write_partition_batches(settings, table, day, spill.frames(table))
+            index_days(settings, [day])  # the search's plate index of the day's reads
         finally:
             spill.close()
     return RecognitionReport(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pyarrow as pa
 from deltalake import DeltaTable
 
 from pipelines.config import Settings
@@ -37,7 +38,9 @@ def partitions_before(settings: Settings, table: LakeTable, bound: date) -> set[
     """Capture dates of ``table`` before ``bound`` that hold data files."""
     if not table_exists(settings, table):
         return set()
-    actions = pl.DataFrame(pl.from_arrow(_table(settings, table).get_add_actions(flatten=True)))
+    # pyarrow reads the add actions' Arrow stream as a table (polars' from_arrow made one
+    # struct column of it, so no partition was ever found here)
+    actions = pl.DataFrame(pa.table(_table(settings, table).get_add_actions(flatten=True)))
     column = f"partition.{PARTITION_COLUMN}"
     if column not in actions.columns or not actions.height:
         return set()

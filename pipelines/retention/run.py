@@ -38,11 +38,13 @@ from pipelines.retention.policy import (
     plan_deletions,
 )
 from pipelines.retention.tables import object_deletions, retention_runs
+from pipelines.search.index import drop_days
 from pipelines.storage.catalog import camera_objects, engine_for, insert_new, upgrade_catalog
 from pipelines.storage.lake import (
     DETECTIONS,
     IMAGES,
     LAKE_TABLES,
+    PLATE_INDEX,
     READS,
     RECOGNITION_ERRORS,
     SIGHTINGS,
@@ -138,7 +140,9 @@ def run_retention(
             progress(day.isoformat())
     pass_.quarantine()
     if not dry_run:
-        report.table_files_vacuumed = sum(len(purge_history(settings, t)) for t in LAKE_TABLES)
+        report.table_files_vacuumed = sum(
+            len(purge_history(settings, t)) for t in (*LAKE_TABLES, PLATE_INDEX)
+        )
         report.store_vacuumed = vacuum_store(settings)
     summary = report.as_dict()
     with engine.begin() as conn:
@@ -284,6 +288,8 @@ class _Pass:
             self._reads(day, judged, held_reads, held_image_ids)
         if self._expired(DataClass.ALERTS, day):
             self._alerts(day, judged)
+        if self._expired(DataClass.IMAGES, day) or self._expired(DataClass.READS, day):
+            self._plate_index(day)
 
     def _day_frames(
         self, day: date
@@ -412,6 +418,14 @@ class _Pass:
             entry.rows[table.name] = entry.rows.get(table.name, 0) + rows.height
         if not self.dry_run:
             entry.objects += self._quality(day)
+
+    def _plate_index(self, day: date) -> None:
+        """The search's plate index copies the day's reads and their images' places: its rows of
+        the day go when either is expired (a held read is then searched in ``reads``)."""
+        rows = drop_days(self.settings, [day], dry_run=self.dry_run)
+        if rows:
+            entry = self.report.classes[DataClass.READS]
+            entry.rows[PLATE_INDEX.name] = entry.rows.get(PLATE_INDEX.name, 0) + rows
 
     def _quality(self, day: date) -> int:
         """What validating the day kept: verdicts and flags, and the stored GX results and their

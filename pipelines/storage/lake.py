@@ -19,6 +19,7 @@ __all__ = [
     "IMAGES",
     "LAKE_TABLES",
     "PARTITION_COLUMN",
+    "PLATE_INDEX",
     "READS",
     "RECOGNITION_ERRORS",
     "SIGHTINGS",
@@ -150,6 +151,40 @@ RECOGNITION_ERRORS = LakeTable(
         }
     ),
     key_columns=("image_id",),
+)
+# The search's plate index (pipelines/search/index.py): what a search returns of each read with a
+# plate text (the read's result columns and its image's place), sorted by the look-alike fold of
+# the plate and partitioned by month, so that a plate searched over a year opens a file a month
+# instead of every day of ``reads``. Derived from ``reads`` and ``images``; each day's rows come
+# with a row that names the files they were made from (``plate_key`` "", ``source``), and a day
+# whose files changed since is searched in ``reads`` instead. Not in LAKE_TABLES (the tables of
+# a partition a day): retention removes its days with theirs (pipelines/retention/run.py).
+PLATE_INDEX = LakeTable(
+    domain="search",
+    name="plate_index",
+    schema=pl.Schema(
+        {  # type: ignore[arg-type]
+            "plate_key": pl.String,  # pipelines.matching._keys.lookalike_key of plate_text
+            "read_id": pl.String,
+            "captured_at": _UTC,
+            "camera_id": pl.String,
+            "plate_text": pl.String,
+            "jurisdiction": pl.String,
+            "confidence": pl.Float32,
+            "image_id": pl.String,
+            "detection_id": pl.String,
+            "capture_date": pl.Date,
+            "image_bucket": pl.String,
+            "image_key": pl.String,
+            "latitude": pl.Float64,
+            "longitude": pl.Float64,
+            "heading": pl.Float64,
+            "source": pl.String,  # on a day's coverage row only: its reads and images files
+            "index_month": pl.Date,  # the first day of capture_date's month
+        }
+    ),
+    key_columns=("capture_date", "read_id"),
+    partition_column="index_month",
 )
 # Reads with plates pseudonymized (PP-9126 B.8, B.9): what crime analysts query, derived from
 # ``reads`` per capture date by pipelines/analytics. No plate text, image or position: a keyed
