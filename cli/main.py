@@ -20,6 +20,7 @@ from cli.audit import audit
 from cli.hotlists import hotlists
 from cli.preservation import holds, preserve
 from cli.quality import quality
+from cli.report import report
 from cli.retention import retention
 from cli.search import search
 from cli.serve import serve
@@ -51,6 +52,7 @@ Examples:
   alpr audit verify           every audit entry and chain head; names the first bad entry
   alpr analytics patterns multi_camera --user ann --from 2026-03-01 --to 2026-03-10
                               pseudonymized crime analysis (audited); reidentify|build|rotate-key
+  alpr report annual-status --year 2026 --format html --out status.html   C.8 notice
   alpr share --user jdoe --agreement MOU --reason-category C --reason TEXT --plate P --out DIR
                               export reads to an agency under an agreement (alpr agreements)
   alpr quality validate reads 2026-03-10              a day against expectations/reads.json
@@ -503,6 +505,7 @@ cli.add_command(holds)
 cli.add_command(search)
 cli.add_command(audit)
 cli.add_command(analytics)
+cli.add_command(report)
 cli.add_command(agreements)
 cli.add_command(share)
 
