@@ -93,3 +93,19 @@ def test_a_rotation_needs_an_administrator_and_a_new_version(
         ("ada", "refused"),
     ]
     assert OTHER_KEY not in json.dumps(logged, default=str)
+
+
+def test_a_pseudonym_of_a_replaced_key_is_not_reidentified_before_the_rebuild(
+    settings: Settings, as_of: datetime
+) -> None:
+    old = seeded(settings)
+    build_sightings(old, DAY1)
+    pseudonym = scan_table(old, SIGHTINGS).collect()["pseudonym"][0]
+    agent = user(old, "jdoe", Role.AGENT, as_of)
+
+    with pytest.raises(AnalyticsKeyError, match="made with another key"):
+        reidentify(
+            with_key(old, OTHER_KEY, 2), agent, ReidentifyRequest(pseudonym, **GOOD), now=as_of
+        )
+    [entry] = entries(old, "analytics.reidentify")
+    assert (entry["outcome"], entry["details"]["why"]) == ("refused", "AnalyticsKeyError")
