@@ -15,10 +15,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from pipelines.config import S3Settings, Settings, load_settings
 from pipelines.storage.objects import ensure_bucket, s3_client
 from pipelines.storage.seaweed import SeaweedServer, free_port_block
+
+# No timed tests: Hypothesis's per-example deadline (200 ms) fails on a loaded machine, not a bug
+hypothesis_settings.register_profile("alpr", deadline=None)
+hypothesis_settings.load_profile("alpr")
 
 PG_ADMIN_URL = os.environ.get(
     "ALPR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

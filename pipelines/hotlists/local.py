@@ -16,7 +16,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record
-from pipelines.audit.users import Role, User, require_role
+from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import HotlistSettings
 from pipelines.errors import HotlistError, PolicyRefusal
 from pipelines.hotlists._hash import SEPARATOR, fnv1a_128_hex
@@ -53,7 +53,7 @@ def add_local_entry(
 ) -> LocalEntry:
     """Add one local entry; refused for a junk plate, a past or too distant expiry, a missing
     reason, a list loaded from files, or an identity already listed locally."""
-    require_role(user, *LOCAL_ROLES, action="add local hotlist entries")
+    require_role(get_user(conn, user.name), *LOCAL_ROLES, action="add local hotlist entries")
     if not reason.strip():
         raise PolicyRefusal("a local hotlist entry needs a reason")
     normalised = normalise_plate(plate)
@@ -125,7 +125,7 @@ def remove_local_entry(
 ) -> str:
     """Take a local entry off its list before it expires; returns its entry id (pending alerts on
     it are then cleared by the caller, as for a refresh's removed entries)."""
-    require_role(user, *LOCAL_ROLES, action="remove local hotlist entries")
+    require_role(get_user(conn, user.name), *LOCAL_ROLES, action="remove local hotlist entries")
     if not reason.strip():
         raise PolicyRefusal("removing a local hotlist entry needs a reason")
     loc = hotlist_local_entries

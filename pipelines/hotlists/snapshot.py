@@ -26,7 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record
-from pipelines.audit.users import Role, User, require_role
+from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import HotlistSettings, HotlistSource, Settings
 from pipelines.errors import HotlistError, PolicyRefusal
 from pipelines.hotlists._hash import SEPARATOR, fnv1a_128_hex
@@ -139,7 +139,9 @@ def import_snapshot(
     administrator with a ``reason``)."""
     parsed.raise_for_problems(source)
     if force:
-        require_role(actor, Role.ADMINISTRATOR, action="force a hotlist import")
+        require_role(
+            get_user(conn, actor.name), Role.ADMINISTRATOR, action="force a hotlist import"
+        )
         if not (reason or "").strip():
             raise PolicyRefusal("a forced hotlist import needs a reason, which is recorded")
     previous = _lock_list(conn, spec, now)

@@ -9,7 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record
-from pipelines.audit.users import Role, User, require_role
+from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.errors import PolicyRefusal
 from pipelines.hotlists.snapshot import active_entries
 from pipelines.matching.match import lookup
@@ -34,7 +34,7 @@ def audited_lookup(
     The criteria (plate as typed, state, reason) are written to the audit log in ``conn``'s
     transaction before any entry is read; the results are not.
     """
-    require_role(user, *LOOKUP_ROLES, action="look up plates in the hotlists")
+    require_role(get_user(conn, user.name), *LOOKUP_ROLES, action="look up plates in the hotlists")
     if not reason.strip():
         raise PolicyRefusal("policy B.6: a hotlist lookup needs a reason (--reason)")
     record(

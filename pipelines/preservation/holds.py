@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.audit.log import record, require_utc, utc
-from pipelines.audit.users import Role, User, require_role
+from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.errors import AlprError, PolicyRefusal
 from pipelines.preservation.selection import Selection, holds_frame
 from pipelines.preservation.tables import holds
@@ -104,7 +104,7 @@ def release_hold(
     """Release a hold (administrators, with a reason): its data then ages out normally. The
     evidence copies stay under their Object Lock."""
     now = require_utc(now)
-    require_role(user, Role.ADMINISTRATOR, action="release a hold")
+    require_role(get_user(conn, user.name), Role.ADMINISTRATOR, action="release a hold")
     if not reason.strip():
         raise PolicyRefusal("releasing a hold needs a reason (PP-9126 C.4.c)")
     hold = get_hold(conn, hold_id)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from pipelines.audit.log import record, require_utc, utc
 from pipelines.audit.training import Function, require_training
-from pipelines.audit.users import Role, User, require_role
+from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError, PolicyRefusal, StorageError
 from pipelines.preservation.basis import LegalBasis, parse_basis
@@ -98,6 +98,12 @@ def _engine(settings: Settings) -> sa.Engine:
     return engine_for(settings.catalog_url)
 
 
+def _require_role(settings: Settings, user: User, *allowed: Role, action: str) -> None:
+    """``require_role`` on the user as the catalog knows them now, whatever ``User`` was passed."""
+    with _engine(settings).connect() as conn:
+        require_role(get_user(conn, user.name), *allowed, action=action)
+
+
 def _refused(
     settings: Settings, user: User, action: str, subject: str, why: str, now: datetime
 ) -> None:
@@ -129,7 +135,7 @@ def request_preservation(
     ``audit.require_training``, current training for preservation, B.3, B.5)."""
     now = require_utc(now)
     try:
-        require_role(user, Role.ADMINISTRATOR, action="request preservation")
+        _require_role(settings, user, Role.ADMINISTRATOR, action="request preservation")
         if settings.audit.require_training:
             with _engine(settings).connect() as conn:
                 require_training(conn, user.name, Function.PRESERVATION, now=now)
@@ -496,7 +502,7 @@ def file_interview_report(
 ) -> InterviewReport:
     """Record who is about to access a hold's data and why (PP-9126 C.5); returns the report."""
     now = require_utc(now)
-    require_role(user, *_READERS, action="file a field interview report")
+    _require_role(settings, user, *_READERS, action="file a field interview report")
     legal_basis = parse_basis(basis)
     if not reason.strip():
         raise PolicyRefusal(
@@ -534,7 +540,7 @@ def list_interview_reports(
     settings: Settings, user: User, hold_id: str | None = None
 ) -> list[InterviewReport]:
     """Every field interview report (administrators, PP-9126 C.7), oldest first."""
-    require_role(user, Role.ADMINISTRATOR, action="list field interview reports")
+    _require_role(settings, user, Role.ADMINISTRATOR, action="list field interview reports")
     query = sa.select(field_interview_reports).order_by(field_interview_reports.c.filed_at)
     if hold_id:
         query = query.where(field_interview_reports.c.hold_id == hold_id)
@@ -554,7 +560,7 @@ def read_preserved(
     sha256. Data captured longer ago than ``preservation.access_report_after_days`` needs a field
     interview report filed by the same person for this hold first (C.5); without, nothing."""
     now = require_utc(now)
-    require_role(user, *_READERS, action="read preserved data")
+    _require_role(settings, user, *_READERS, action="read preserved data")
     engine = _engine(settings)
     with engine.connect() as conn:
         hold = get_hold(conn, hold_id)
