@@ -35,7 +35,7 @@ from datetime import date, timedelta
 import polars as pl
 import pyarrow as pa
 from deltalake import DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import CommitFailedError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from pipelines.config import Settings
 from pipelines.matching._keys import lookalike_key, lookalike_key_expr
@@ -72,10 +72,18 @@ def index_month(day: date) -> date:
 
 
 def open_table(settings: Settings, table: LakeTable) -> DeltaTable | None:
-    """``table``'s Delta table at its latest version, or None before it is written."""
-    if not table_exists(settings, table):
+    """``table``'s Delta table at its latest version, or None before it is written (one load of
+    its log, no existence check first: a search pays for each round trip)."""
+    try:
+        return DeltaTable(
+            table.uri(settings.s3), storage_options=delta_storage_options(settings.s3)
+        )
+    except TableNotFoundError:
         return None
-    return DeltaTable(table.uri(settings.s3), storage_options=delta_storage_options(settings.s3))
+    except OSError:  # delta-rs before the lake bucket exists (a fresh install); else a failure
+        if not table_exists(settings, table):
+            return None
+        raise
 
 
 def _scan(settings: Settings, table: DeltaTable) -> pl.LazyFrame:

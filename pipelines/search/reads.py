@@ -12,6 +12,8 @@ capture's location and source object. Figures: docs/benchmarks.md, Search."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,9 +58,9 @@ def find_reads(settings: Settings, criteria: Criteria, limit: int) -> Found:
     reads = open_table(settings, READS)
     if reads is None:  # no reads recognized yet
         return Found(_empty(), 0)
-    images = open_table(settings, IMAGES)
+    images = functools.cache(lambda: open_table(settings, IMAGES))  # loaded when needed
     where = criteria.filters()
-    indexed = lookup(settings, criteria, reads, images) if criteria.plate else None
+    indexed = lookup(settings, criteria, reads, images()) if criteria.plate else None
     if indexed is None:
         return _scan_reads(settings, reads, images, where, limit)
     rest = sorted(set(day_sources(reads, None)) - indexed.covered)
@@ -81,7 +83,7 @@ def find_reads(settings: Settings, criteria: Criteria, limit: int) -> Found:
 def _scan_reads(
     settings: Settings,
     reads: DeltaTable,
-    images: DeltaTable | None,
+    images: Callable[[], DeltaTable | None],
     where: list[pl.Expr],
     limit: int,
 ) -> Found:
@@ -107,7 +109,7 @@ def _scan_reads(
         .head(limit)
         .collect()
     )
-    return Found(_with_images(settings, rows, days, images), total)
+    return Found(_with_images(settings, rows, days, images()), total)
 
 
 def _with_images(
