@@ -27,6 +27,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._boxes import match_boxes
 from bench._report import write_section
 from pipelines.config import RecognitionSettings
 from pipelines.recognition.detector import (
@@ -34,7 +35,6 @@ from pipelines.recognition.detector import (
     DEFAULT_WEIGHTS,
     Detection,
     PlateDetector,
-    match_boxes,
 )
 from pipelines.training.dataset import read_real_labels
 from pipelines.training.synth import render_scene

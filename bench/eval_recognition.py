@@ -25,9 +25,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._boxes import box_iou
 from bench._report import write_section
 from pipelines.config import load_settings
-from pipelines.recognition.detector import box_iou
 from pipelines.recognition.plates import match_key, normalise_plate
 from pipelines.recognition.recognize import Recognizer, decode_image
 from pipelines.training.dataset import read_real_labels

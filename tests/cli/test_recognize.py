@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from bench._boxes import box_iou
 from cli.main import cli
-from pipelines.recognition.detector import box_iou
 from pipelines.training.synth import render_plate, render_scene
 
 

@@ -15,14 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench._boxes import box_iou, match_boxes
 from pipelines.errors import RecognitionError
 from pipelines.recognition import _ultralytics
 from pipelines.recognition.detector import (
     DEFAULT_WEIGHTS,
     Detection,
     PlateDetector,
-    box_iou,
-    match_boxes,
     tile_grid,
 )
 from pipelines.training.synth import render_scene
