@@ -7,6 +7,7 @@ created and upgraded by the Alembic migrations next to this module, never by ``c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.log import InstanceLogger  # what an engine logs through when echo is on
 
 from pipelines.errors import StorageError
 
@@ -96,14 +98,30 @@ partition_marks = sa.Table(
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+class _NoRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG record of each row fetched (``Row %r``): catalog rows hold plate
+    texts, reasons and coordinates, which never go to a log (tests/test_log_scan.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Row %r"
+
+
+_NO_ROWS = _NoRows()
+
+
 @cache
 def engine_for(url: str) -> sa.Engine:
-    """One pooled engine per catalog URL for the whole process."""
+    """One pooled engine per catalog URL for the whole process. Statement parameters are kept
+    out of SQLAlchemy's log and of its error messages (``hide_parameters``), fetched rows out of
+    its DEBUG log: both carry plate texts, reasons and coordinates."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    logger = engine.logger.logger if isinstance(engine.logger, InstanceLogger) else engine.logger
+    if _NO_ROWS not in logger.filters:
+        logger.addFilter(_NO_ROWS)
     return engine
 
 
