@@ -14,7 +14,8 @@ from pipelines.ingest.sample import SampleDrop, seed_sample_drop
 from pipelines.recognition import partition
 from pipelines.recognition.partition import crop_key, recognize_partition
 from pipelines.recognition.recognize import Recognizer
-from pipelines.storage.lake import DETECTIONS, IMAGES, READS, RECOGNITION_ERRORS
+from pipelines.search.index import COVERAGE_KEY
+from pipelines.storage.lake import DETECTIONS, IMAGES, PLATE_INDEX, READS, RECOGNITION_ERRORS
 from pipelines.storage.objects import ensure_bucket
 from pipelines.storage.tables import scan_table
 from tests._truth import MIN_EXACT_SHARE, check_reads
@@ -73,6 +74,13 @@ def test_partition_is_recognised_and_rerun_replaces_it(
     assert again.height == reads.height
     assert sorted(again.get_column("read_id")) == sorted(reads.get_column("read_id"))
     assert again.get_column("run_id").unique().to_list() == ["run-2"]
+    # the search's plate index holds the day's reads with a plate text, once, as re-run
+    indexed = (
+        scan_table(settings, PLATE_INDEX).filter(pl.col("plate_key") != COVERAGE_KEY).collect()
+    )
+    assert sorted(indexed.get_column("read_id")) == sorted(
+        again.filter(pl.col("plate_text") != "").get_column("read_id")
+    )
 
 
 def test_unreadable_image_is_recorded_and_does_not_stop_the_batch(
