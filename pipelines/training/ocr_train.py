@@ -272,8 +272,11 @@ def train_ocr(
             bank.refresh(1)
             step += 1
         scores = _validate(model, val)
-        score = 0.5 * scores["real"] + 0.25 * scores["real_augmented"] + 0.25 * scores["synthetic"]
-        if not val["real"][0]:
+        if "real" in scores:
+            score = (
+                0.5 * scores["real"] + 0.25 * scores["real_augmented"] + 0.25 * scores["synthetic"]
+            )
+        else:  # no real crops (no ../shared/data): synthetic alone
             score = scores["synthetic"]
         record = {
             "epoch": epoch,
@@ -430,12 +433,14 @@ def load_checkpoint(path: Path) -> Any:
     return model.eval()
 
 
-def install_model(run_dir: Path, command: str, model_dir: Path = DEFAULT_MODEL_DIR) -> Path:
+def install_model(
+    run_dir: Path, command: str, model_dir: Path = DEFAULT_MODEL_DIR, notes: str = ""
+) -> Path:
     """Copy a run's ``plate-ocr.onnx`` and ``calibration.json`` into ``model_dir`` and write its
     ``MODEL_CARD.md`` (data, command, epochs, time, validation metrics, sha256) from the run's
     ``train_result.json`` and ``train_log.jsonl`` (an unfinished run's log is used as far as it
-    goes); ``command`` unless the run recorded its own in ``command.txt``. Returns the card's
-    path."""
+    goes); ``command`` unless the run recorded its own in ``command.txt``; ``notes`` (markdown)
+    end the card. Returns the card's path."""
     recorded = run_dir / COMMAND_FILE
     if recorded.is_file():  # the command that trained the run, not the one that exports it
         command = recorded.read_text().strip()
@@ -448,10 +453,10 @@ def install_model(run_dir: Path, command: str, model_dir: Path = DEFAULT_MODEL_D
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     best = max(log, key=lambda r: r["score"]) if log else {}
     rows = "\n".join(
-        f"| {r['epoch']} | {r['step']} | {r['loss']:.3f} | {r['val_real']:.3f} "
-        f"| {r['val_real_augmented']:.3f} | {r['val_synthetic']:.3f} | {r['seconds'] / 60:.1f} |"
+        f"| {r['epoch']} | {r['step']} | {r['loss']:.3f} | {r.get('val_real', float('nan')):.3f} "
+        f"| {r.get('val_real_augmented', float('nan')):.3f} | {r['val_synthetic']:.3f} "
+        f"| {r['seconds'] / 60:.1f} |"
         for r in log
-        if "val_real" in r
     )
     seconds = result.get("train_seconds", log[-1]["seconds"] if log else 0.0)
     card = f"""# Plate OCR
@@ -499,6 +504,8 @@ and augmented). The reliability table on the held-out crops is in `docs/recognit
 | `{MODEL_FILE}` | `{sha}` |
 | `{CALIBRATION_FILE}` | `{hashlib.sha256((model_dir / CALIBRATION_FILE).read_bytes()).hexdigest()}` |
 """
+    if notes:
+        card += "\n" + notes.strip() + "\n"
     path = model_dir / "MODEL_CARD.md"
     path.write_text(card)
     return path

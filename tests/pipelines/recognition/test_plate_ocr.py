@@ -25,6 +25,9 @@ from pipelines.training.synth import BR_FORMATS, EU_FORMATS, US_FORMATS, render_
 
 FRAMES = INPUT_WIDTH // 4
 SHIPPED = DEFAULT_MODEL_DIR / MODEL_FILE
+# Exact reads of the shipped model on the held-out US crops (bench/eval_ocr.py, without state
+# bands), less a margin.
+HELD_OUT_EXACT_FLOOR = 0.78  # measured 0.824 (2026-12-02)
 US_CROPS = Path(__file__).resolve().parents[4] / "shared" / "data" / "openalpr-us-plates"
 
 
@@ -185,3 +188,20 @@ def test_the_shipped_calibration_is_monotone(shipped: PlateOcr) -> None:
     mapped = np.array([shipped.calibration(x) for x in grid])
     assert np.all(np.diff(mapped) >= 0) and 0 <= mapped.min() <= mapped.max() <= 1
     assert mapped[-1] > mapped[0]  # it says something: sure reads score above unsure ones
+
+
+@needs_model
+@pytest.mark.skipif(not (US_CROPS / "labels.csv").is_file(), reason="../shared/data is absent")
+def test_the_shipped_model_on_the_held_out_us_crops(shipped: PlateOcr) -> None:
+    import csv
+
+    import cv2
+
+    from pipelines.training.ocr_data import us_crop_split
+
+    with (US_CROPS / "labels.csv").open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if us_crop_split(r["image"]) == "held-out"]
+    crops = [cv2.cvtColor(cv2.imread(str(US_CROPS / r["image"])), cv2.COLOR_BGR2RGB) for r in rows]
+    reads = shipped.read(crops)
+    exact = sum(r.text == row["plate"] for r, row in zip(reads, rows, strict=True)) / len(rows)
+    assert exact >= HELD_OUT_EXACT_FLOOR

@@ -113,7 +113,9 @@ def test_training_command_trains_exports_and_the_export_reads(tmp_path: Path) ->
     )
     assert result.epochs == 2 and result.steps == 6 and result.real_train_crops == 0
     assert result.onnx == tmp_path / "run" / MODEL_FILE and result.onnx.is_file()
-    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().split()]
+    log = [
+        json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
+    ]
     assert [r["epoch"] for r in log] == [1, 2]
     calibration = Calibration.from_json(
         json.loads((tmp_path / "run" / CALIBRATION_FILE).read_text())
