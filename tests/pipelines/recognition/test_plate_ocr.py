@@ -201,7 +201,24 @@ def test_the_shipped_model_on_the_held_out_us_crops(shipped: PlateOcr) -> None:
 
     with (US_CROPS / "labels.csv").open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if us_crop_split(r["image"]) == "held-out"]
-    crops = [cv2.cvtColor(cv2.imread(str(US_CROPS / r["image"])), cv2.COLOR_BGR2RGB) for r in rows]
+    crops = [
+        np.ascontiguousarray(np.asarray(cv2.imread(str(US_CROPS / r["image"])))[:, :, ::-1])
+        for r in rows
+    ]
     reads = shipped.read(crops)
     exact = sum(r.text == row["plate"] for r, row in zip(reads, rows, strict=True)) / len(rows)
     assert exact >= HELD_OUT_EXACT_FLOOR
+
+
+@needs_model
+def test_the_setting_makes_recognition_read_with_the_plate_model() -> None:
+    from pipelines.recognition.recognize import Recognizer
+
+    recognizer = Recognizer.load(RecognitionSettings(ocr_model="plate"))
+    assert isinstance(recognizer.reader, PlateOcr)
+    assert (
+        recognizer.model_versions["ocr_model"] == f"{MODEL_FILE}@{recognizer.reader.model_sha256}"
+    )
+    image, text = render_plate(np.random.default_rng(4), text="7ABC123", style="us")
+    (finding,) = recognizer.read_crops([np.asarray(image)])
+    assert finding.read.text == text
