@@ -23,6 +23,7 @@ from pipelines.errors import ConfigError
 from pipelines.recognition.runtime import PRECISIONS
 
 __all__ = [
+    "OCR_MODELS",
     "AlertSettings",
     "AnalyticsSettings",
     "AuditSettings",
@@ -32,7 +33,6 @@ __all__ = [
     "HotlistSource",
     "IngestSettings",
     "MatchingSettings",
-    "OCR_MODELS",
     "PolicySettings",
     "PreservationSettings",
     "RecognitionSettings",
