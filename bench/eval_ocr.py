@@ -12,7 +12,7 @@ Data: ``../shared/data/openalpr-us-plates`` (``labels.csv``: image,state,plate);
 The crops are split once, by a hash of the file name (``SPLIT_RULE``): the held-out split is for
 reporting only; formats, bands and thresholds were chosen on the tuning split.
 
-Metrics: *exact* = normalised read equals the label; *exact, folded* compares ``match_key`` (O/0 and
+Metrics: *exact* = normalized read equals the label; *exact, folded* compares ``match_key`` (O/0 and
 I/1 folded, as hotlist matching does); *per-char* = 1 - total edit distance / total label length;
 *ms/crop* = wall time per crop with ``--threads`` onnxruntime threads, batches of ``--batch``
 (other processes on the machine inflate it: the load average is printed).
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench._report import write_section  # noqa: E402
 from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
 from pipelines.recognition.plate_ocr import DEFAULT_MODEL_DIR, MODEL_FILE, PlateOcr  # noqa: E402
-from pipelines.recognition.plates import match_key, normalise_plate  # noqa: E402
+from pipelines.recognition.plates import match_key, normalize_plate  # noqa: E402
 from pipelines.recognition.runtime import resolve_precision  # noqa: E402
 from pipelines.training.ocr_data import US_HELD_OUT_PERCENT, us_crop_split  # noqa: E402
 
@@ -142,7 +142,7 @@ def _rapidocr_full(images: Sequence[np.ndarray], threads: int) -> list[str]:
             texts.append("")
             continue
         tallest = max(result, key=lambda r: max(p[1] for p in r[0]) - min(p[1] for p in r[0]))
-        texts.append(normalise_plate(tallest[1]))
+        texts.append(normalize_plate(tallest[1]))
     return texts
 
 
@@ -157,7 +157,7 @@ def _rapidocr_band(images: Sequence[np.ndarray], threads: int) -> list[str]:
         h = image.shape[0]
         band = np.ascontiguousarray(image[int(h * top) : int(h * bottom), :, ::-1])
         result, _ = engine(band, use_det=False, use_cls=False, use_rec=True)
-        texts.append(normalise_plate(result[0][0]) if result else "")
+        texts.append(normalize_plate(result[0][0]) if result else "")
     return texts
 
 

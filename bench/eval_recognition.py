@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._boxes import box_iou
 from bench._report import write_section
 from pipelines.config import load_settings
-from pipelines.recognition.plates import match_key, normalise_plate
+from pipelines.recognition.plates import match_key, normalize_plate
 from pipelines.recognition.recognize import Recognizer, decode_image
 from pipelines.training.dataset import read_real_labels
 from pipelines.training.synth import render_scene
@@ -47,7 +47,7 @@ def _score(
         for findings, plates in zip(found, truth[start : start + 8], strict=True):
             boxes = np.array([f.detection.box for f in findings]).reshape(-1, 4)
             for box, text in plates:
-                want = normalise_plate(text)
+                want = normalize_plate(text)
                 best = None
                 if findings:
                     ious = box_iou(boxes, box.reshape(1, 4))[:, 0]

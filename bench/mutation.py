@@ -193,12 +193,12 @@ EQUIVALENT: dict[str, str] = {
     },
     **{
         f"{_MATCH}match_reads__mutmut_{n}": "match_key is idempotent: an entry's match key "
-        "normalised and folded again is the same key"
+        "normalized and folded again is the same key"
         for n in (36, 38, 41)
     },
     **{
-        f"{_MATCH}_exact_hits__mutmut_{n}": "a read's text is normalise_plate output "
-        "(PlateRead guarantees it): normalising it again changes nothing"
+        f"{_MATCH}_exact_hits__mutmut_{n}": "a read's text is normalize_plate output "
+        "(PlateRead guarantees it): normalizing it again changes nothing"
         for n in (15, 17, 20)
     },
     **{

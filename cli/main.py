@@ -234,7 +234,7 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
         f"s3://{settings.s3.drops_bucket} ({settings.s3.endpoint_url}).\n"
         f"Ingested {summary['ingested']} (re-runs ingest nothing new), quarantined "
         f"{summary['quarantined']}: {summary['quarantined_by_reason']}.\n"
-        f"Recognised {read} plates (tables detections, reads in s3://{settings.s3.lake_bucket}).\n"
+        f"Recognized {read} plates (tables detections, reads in s3://{settings.s3.lake_bucket}).\n"
         f"Listed two of them on a sample hotlist: {summary['alerts']['alerts_raised']} new alerts "
         "pending review (an alert is never by itself grounds for a stop).\n"
         "Review them:          .venv/bin/alpr users add NAME --role agent --password-stdin\n"
@@ -349,7 +349,7 @@ def recognize(
 @click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
 @click.pass_context
 def recognize_partition_cmd(ctx: click.Context, day: datetime) -> None:
-    """Recognise every image of one capture date into the detections and reads tables."""
+    """Recognize every image of one capture date into the detections and reads tables."""
     from pipelines.recognition.partition import recognize_partition
 
     settings = _settings(ctx)

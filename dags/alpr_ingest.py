@@ -64,7 +64,7 @@ def alpr_ingest() -> None:
 
         day = str(written["capture_date"])
         counts = validate_day("images", day)
-        # Tells the recognition DAG, which this asset event triggers, which date to recognise.
+        # Tells the recognition DAG, which this asset event triggers, which date to recognize.
         get_current_context()["outlet_events"][images].extra = {"capture_date": day}
         return counts
 

@@ -28,7 +28,7 @@ from dags._assets import detections, images, reads, recognition_errors
             type=["null", "string"],
             format="date",
             title="Capture date",
-            description="Recognise this capture date (YYYY-MM-DD, UTC) instead of the triggering ones.",
+            description="Recognize this capture date (YYYY-MM-DD, UTC) instead of the triggering ones.",
         )
     },
     doc_md=__doc__,

@@ -92,7 +92,7 @@ MAX_IMAGE_PIXELS_CEILING = 100_000_000
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """How camera drops are recognised and which ones are refused."""
+    """How camera drops are recognized and which ones are refused."""
 
     # Named groups: camera (required), captured (optional, parsed with key_time_format).
     key_pattern: str = (
@@ -147,7 +147,7 @@ class RecognitionSettings:
     tile_size: int = 1280
     tile_overlap: int = 256  # shared by neighbouring tiles; wider plates come from the whole frame
     batch_size: int = 8
-    workers: int = 2  # batches recognised in parallel, each with single-threaded models
+    workers: int = 2  # batches recognized in parallel, each with single-threaded models
     # Plate OCR: "plate" (the project's own CTC model, models/plate-ocr) or "ppocr" (PP-OCRv4,
     # the fallback and baseline); the default is the more accurate on the held-out US crops.
     ocr_model: str = "ppocr"
@@ -537,7 +537,7 @@ class HotlistSettings:
     max_shrink_fraction: float = 0.5  # a list losing more than this is refused unless forced
     local_max_days: int = 100  # agency-local entries expire at most this long after entry
     min_plate_length: int = 2  # shorter plates are junk: skipped and counted
-    junk_plates: tuple[str, ...] = ("00",)  # normalised plates skipped and counted as junk
+    junk_plates: tuple[str, ...] = ("00",)  # normalized plates skipped and counted as junk
     keep_versions: int = 7  # versions whose entries stay in the catalog (the active one always)
     fetch_timeout_seconds: float = 60.0
     # The daily refresh of every source, before the morning shift, in the agency's local time

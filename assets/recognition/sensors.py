@@ -1,4 +1,4 @@
-"""Recognise a capture date whenever its ``images`` partition is (re)materialised."""
+"""Recognize a capture date whenever its ``images`` partition is (re)materialised."""
 
 from assets._keys import IMAGES_KEY
 from assets.partitions import partition_written_sensor

@@ -17,7 +17,7 @@ __all__ = ["fnv1a_128_hex", "stable_id"]
 _PRIME = np.uint64(0x100000001B3)
 _OFFSETS = (np.uint64(0xCBF29CE484222325), np.uint64(0x84222325CBF29CE4))
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-SEPARATOR = "\x1f"  # unit separator: cannot occur in a normalised plate, state or list name
+SEPARATOR = "\x1f"  # unit separator: cannot occur in a normalized plate, state or list name
 
 
 def _lanes(values: pl.Series, prefix: str, lanes_wanted: int = 2) -> list[np.ndarray]:

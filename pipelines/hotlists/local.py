@@ -21,7 +21,7 @@ from pipelines.config import HotlistSettings
 from pipelines.errors import HotlistError, PolicyRefusal
 from pipelines.hotlists._hash import SEPARATOR, fnv1a_128_hex
 from pipelines.hotlists.tables import hotlist_lists, hotlist_local_entries
-from pipelines.recognition.plates import match_key, normalise_plate
+from pipelines.recognition.plates import match_key, normalize_plate
 
 __all__ = ["LOCAL_ROLES", "LocalEntry", "add_local_entry", "remove_local_entry"]
 
@@ -56,8 +56,8 @@ def add_local_entry(
     require_role(get_user(conn, user.name), *LOCAL_ROLES, action="add local hotlist entries")
     if not reason.strip():
         raise PolicyRefusal("a local hotlist entry needs a reason")
-    normalised = normalise_plate(plate)
-    if len(normalised) < settings.min_plate_length or normalised in settings.junk_plates:
+    normalized = normalize_plate(plate)
+    if len(normalized) < settings.min_plate_length or normalized in settings.junk_plates:
         raise HotlistError("the plate is too short or a junk plate")
     state = (state or "").strip().upper() or None
     if state is not None and not (len(state) == 2 and state.isalpha()):
@@ -76,7 +76,7 @@ def add_local_entry(
             f"list {list_name!r} is loaded from files; local entries need a list of their own"
         )
     entry_id = fnv1a_128_hex(
-        pl.Series([normalised + SEPARATOR + (state or "")]), prefix=list_name + SEPARATOR
+        pl.Series([normalized + SEPARATOR + (state or "")]), prefix=list_name + SEPARATOR
     )[0]
     loc = hotlist_local_entries
     listed = conn.execute(
@@ -92,9 +92,9 @@ def add_local_entry(
             local_id=local_id,
             entry_id=entry_id,
             list_name=list_name,
-            plate=normalised,
+            plate=normalized,
             state=state,
-            match_key=match_key(normalised),
+            match_key=match_key(normalized),
             list_code=list_code or list_name,
             description=description,
             owner=owner or user.name,

@@ -26,7 +26,7 @@ from pipelines.config import HotlistSettings
 from pipelines.errors import HotlistError
 from pipelines.hotlists._hash import SEPARATOR, fnv1a_128_hex
 from pipelines.hotlists.schema import CCIC_LIST_TYPES, NCIC_LIST_CODES, PARSED_SCHEMA
-from pipelines.recognition.plates import match_key_expr, normalised_plate_expr
+from pipelines.recognition.plates import match_key_expr, normalized_plate_expr
 
 __all__ = [
     "CSV_COLUMNS",
@@ -363,7 +363,7 @@ def _finish(
     list_codes: Collection[str],
 ) -> ParseResult:
     """Common to all formats: problems collected, junk and unsubscribed entries counted and
-    dropped, plates normalised, duplicates merged, ids hashed."""
+    dropped, plates normalized, duplicates merged, ids hashed."""
     # A wrong header says the file is not in this format: its lines are not read against it.
     bad = frame.filter(pl.col("problem").is_not_null())
     if header_problems:
@@ -372,7 +372,7 @@ def _finish(
         zip(bad["line"].to_list(), bad["problem"].to_list(), strict=True)
     )
     good = frame.filter(pl.col("problem").is_null()).with_columns(
-        plate=normalised_plate_expr(pl.col("raw_plate"))
+        plate=normalized_plate_expr(pl.col("raw_plate"))
     )
     junk = (pl.col("plate").str.len_chars() < settings.min_plate_length) | pl.col("plate").is_in(
         list(settings.junk_plates)

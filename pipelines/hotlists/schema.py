@@ -19,7 +19,7 @@ ENTRIES_SCHEMA = pl.Schema(
         "entry_id": pl.String,  # stable hash of (list_name, plate, state)
         "list_name": pl.String,
         "version": pl.Int64,  # 0 for agency-local entries
-        "plate": pl.String,  # normalised, as printed
+        "plate": pl.String,  # normalized, as printed
         "state": pl.String,  # null when unknown
         "match_key": pl.String,  # pipelines.recognition.plates.match_key_expr(plate)
         "list_code": pl.String,  # NCIC code, CCIC list type as printed, CSV list

@@ -110,7 +110,7 @@ def parse_key(key: str, pattern: re.Pattern[str], time_format: str) -> KeyFacts:
     match = pattern.search(key)
     if match is None:
         raise Quarantined(
-            QuarantineReason.UNRECOGNISED_KEY, f"key {key!r} does not match ingest.key_pattern"
+            QuarantineReason.UNRECOGNIZED_KEY, f"key {key!r} does not match ingest.key_pattern"
         )
     groups = match.groupdict()
     captured_at = None
@@ -119,7 +119,7 @@ def parse_key(key: str, pattern: re.Pattern[str], time_format: str) -> KeyFacts:
             captured_at = _time_parser(time_format)(groups["captured"]).replace(tzinfo=UTC)
         except ValueError:
             raise Quarantined(
-                QuarantineReason.UNRECOGNISED_KEY,
+                QuarantineReason.UNRECOGNIZED_KEY,
                 f"capture time {groups['captured']!r} in key does not parse as {time_format!r}",
             ) from None
     return KeyFacts(camera_id=groups["camera"], captured_at=captured_at)

@@ -11,9 +11,9 @@ class QuarantineReason(StrEnum):
     EMPTY = "empty"  # zero bytes
     TOO_LARGE = "too_large"  # over ingest.max_image_bytes, or its header over max_image_pixels
     TRUNCATED = "truncated"  # image data ends before the image does
-    NOT_AN_IMAGE = "not_an_image"  # no image format recognised
+    NOT_AN_IMAGE = "not_an_image"  # no image format recognized
     UNSUPPORTED_FORMAT = "unsupported_format"  # an image, but not in ingest.image_formats
-    UNRECOGNISED_KEY = "unrecognised_key"  # key does not match ingest.key_pattern
+    UNRECOGNIZED_KEY = "unrecognised_key"  # key does not match ingest.key_pattern (stored value)
     MALFORMED_SIDECAR = "malformed_sidecar"  # not JSON, or a field of the wrong type/range
     CONTRADICTING_SIDECAR = "contradicting_sidecar"  # sidecar disagrees with the key
     UNKNOWN_CAMERA = "unknown_camera"  # not in the configured camera registry

@@ -35,7 +35,7 @@ def lookalike_key(text: str) -> str:
 
 def lookalike_key_expr(column: str | pl.Expr, *, is_match_key: bool = False) -> pl.Expr:
     """:func:`lookalike_key` as a polars expression; ``is_match_key`` when the column holds match
-    keys already (an entry's ``match_key``), which skips the normalisation."""
+    keys already (an entry's ``match_key``), which skips the normalization."""
     expr = pl.col(column) if isinstance(column, str) else column
     if not is_match_key:
         expr = match_key_expr(expr)

@@ -3,7 +3,7 @@
 Rules (issue 8, policy C.1-C.3: a hit is one element of reasonable suspicion, never more):
 
 * Exact: the read's match key (``plates.match_key_expr``: O/0 and I/1 folded; a read's text is
-  normalised by construction, so only folded here) equals the entry's
+  normalized by construction, so only folded here) equals the entry's
   and the states agree. Every list gets exact hits.
 * States agree when they are equal (case-insensitive), when the read has no state (it then
   matches entries of every state and is flagged ``state_not_read``: check it), or when the entry
@@ -34,7 +34,7 @@ from pipelines.matching._keys import (
     lookalike_key_expr,
 )
 from pipelines.matching.schema import MATCHES_SCHEMA
-from pipelines.recognition.plates import match_key_expr, normalise_plate
+from pipelines.recognition.plates import match_key_expr, normalize_plate
 from pipelines.storage.lake import READS
 
 __all__ = ["lookup", "match_reads", "retro_match"]
@@ -118,7 +118,7 @@ def lookup(text: str, state: str | None, entries: pl.LazyFrame | pl.DataFrame) -
     """
     read = pl.DataFrame({name: [None] for name in READS.schema}, schema=READS.schema).with_columns(
         read_id=pl.lit("lookup"),
-        plate_text=pl.lit(normalise_plate(text), pl.String),  # as typed; reads are normalised
+        plate_text=pl.lit(normalize_plate(text), pl.String),  # as typed; reads are normalized
         jurisdiction=pl.lit(state, pl.String),
     )
     every_list_lenient = entries.lazy().with_columns(match_strategy=pl.lit("lenient"))
@@ -147,7 +147,7 @@ def _states_agree() -> pl.Expr:
 
 def _exact_hits(read_side: pl.LazyFrame, entry_side: pl.LazyFrame) -> pl.LazyFrame:
     return (
-        read_side.with_columns(_key=match_key_expr("plate_text", normalised=True))
+        read_side.with_columns(_key=match_key_expr("plate_text", normalized=True))
         .filter(pl.col("_key") != "")
         .join(entry_side, left_on="_key", right_on="match_key")
         .filter(_states_agree())

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.errors import PolicyRefusal
-from pipelines.recognition.plates import match_key, match_key_expr, normalise_plate
+from pipelines.recognition.plates import match_key, match_key_expr, normalize_plate
 
 __all__ = [
     "HOLDS_SCHEMA",
@@ -64,8 +64,8 @@ class Selection:
     read_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        # spellings of one plate ("abc 123", "ABC-123") collapse into its normalised form
-        plates = sorted({normalise_plate(p) for p in self.plates} - {""})
+        # spellings of one plate ("abc 123", "ABC-123") collapse into its normalized form
+        plates = sorted({normalize_plate(p) for p in self.plates} - {""})
         object.__setattr__(self, "plates", tuple(plates))
         object.__setattr__(self, "cameras", tuple(sorted({c.strip() for c in self.cameras} - {""})))
         object.__setattr__(

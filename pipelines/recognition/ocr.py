@@ -3,7 +3,7 @@
 The recognition model (and its character list) ships inside the ``rapidocr-onnxruntime`` wheel, so
 nothing is downloaded and no service runs. Text *detection* is skipped on purpose: on tight plate
 crops it splits the number and reads state names and slogans. Instead each crop is cut into a few
-row bands around the character row, the bands of all crops are recognised in batches (OpenVINO or
+row bands around the character row, the bands of all crops are recognized in batches (OpenVINO or
 onnxruntime), and each crop's bands vote.
 
 Running the model ourselves gives the CTC probability matrix: decoding is restricted to ``A-Z0-9``
@@ -31,7 +31,7 @@ from pipelines.recognition.plates import (
     WIDE_PLATE_FORMATS,
     fit_lookalikes,
     guess_jurisdiction,
-    normalise_plate,
+    normalize_plate,
     plate_candidates,
 )
 from pipelines.recognition.runtime import PRECISIONS, compile_openvino
@@ -62,7 +62,7 @@ JURISDICTION_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.32), (0.70, 1.0))
 WIDE_PLATE_ASPECT = 2.65
 
 _MODEL_FILE = "ch_PP-OCRv4_rec_infer.onnx"
-_INPUT_HEIGHT = 48  # the PP-OCRv4 recogniser's fixed input height
+_INPUT_HEIGHT = 48  # the PP-OCRv4 recognizer's fixed input height
 _FRAME_WIDTH = 8  # input pixels per CTC frame
 _MAX_INPUT_WIDTH = 960  # wider bands are squeezed: nothing on a plate needs more
 _WIDTH_BUCKET = 64  # bands are zero-padded to a multiple of this width for batching
@@ -76,7 +76,7 @@ BACKENDS = ("auto", "openvino", "onnx")
 class PlateRead:
     """One crop's reading.
 
-    ``text`` is normalised (``A-Z0-9``, empty when nothing was readable). ``confidence`` is the
+    ``text`` is normalized (``A-Z0-9``, empty when nothing was readable). ``confidence`` is the
     probability the model gives this exact string, averaged over the bands; ``char_confidences``
     the same per character. ``candidates`` are readings best first, *including* ``text`` as the
     first entry (when not empty), with scores that sum to at most 1; hotlist matching may try them
@@ -91,8 +91,8 @@ class PlateRead:
     jurisdiction: str | None = None
 
     def __post_init__(self) -> None:
-        if normalise_plate(self.text) != self.text:
-            raise ValueError(f"PlateRead.text={self.text!r} is not normalised (A-Z0-9 only)")
+        if normalize_plate(self.text) != self.text:
+            raise ValueError(f"PlateRead.text={self.text!r} is not normalized (A-Z0-9 only)")
         if len(self.char_confidences) != len(self.text):
             raise ValueError(
                 f"{len(self.char_confidences)} char_confidences for {len(self.text)} characters"
@@ -122,7 +122,7 @@ def default_model_path() -> Path:
 class _Band:
     crop: int
     kind: str  # "plate" or "jurisdiction"
-    image: np.ndarray  # 3 x 48 x width, normalised
+    image: np.ndarray  # 3 x 48 x width, normalized
     frames: int
 
 
@@ -337,7 +337,7 @@ class PlateReader:
         plate_probs: dict[int, list[np.ndarray]],
         side_text: dict[int, list[str]],
     ) -> None:
-        for band, p in zip(bands, self._recognise(bands), strict=True):
+        for band, p in zip(bands, self._recognize(bands), strict=True):
             if band.kind == "plate":
                 plate_probs[band.crop].append(p[:, self._plate_columns])
             else:
@@ -357,7 +357,7 @@ class PlateReader:
             texts.add(text if wide or not self._o_as_zero else text.replace("O", "0"))
         return len(texts) == 1
 
-    def _recognise(self, bands: Sequence[_Band]) -> list[np.ndarray]:
+    def _recognize(self, bands: Sequence[_Band]) -> list[np.ndarray]:
         """Run the model over all bands and return each band's softmax matrix (frames x classes).
 
         Bands are batched by width rounded up to :data:`_WIDTH_BUCKET`, zero-padded on the right
@@ -526,7 +526,7 @@ def _as_rgb(crop: Any, position: int) -> np.ndarray | None:
 
 
 def _band(crop: int, kind: str, image: np.ndarray, top: float, bottom: float) -> _Band:
-    """Cut rows ``top..bottom`` and normalise them to the recogniser's input (3 x 48 x width)."""
+    """Cut rows ``top..bottom`` and normalize them to the recognizer's input (3 x 48 x width)."""
     height = image.shape[0]
     y0 = int(height * top)
     y1 = max(y0 + 1, round(height * bottom))

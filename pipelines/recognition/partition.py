@@ -240,7 +240,7 @@ def recognize_partition(
         spill = _Spill(Path(spill_dir), day)
         try:
             # Images of the next batches are fetched and decoded while the current ones are
-            # recognised, so no worker waits on storage; the bound keeps that many frames in
+            # recognized, so no worker waits on storage; the bound keeps that many frames in
             # memory.
             for batch in _batches(images, batch_size):
                 rows = batch.to_dicts()

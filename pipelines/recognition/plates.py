@@ -1,16 +1,16 @@
-"""Plate text rules: normalisation, look-alike characters, US state formats, jurisdiction hints.
+"""Plate text rules: normalization, look-alike characters, US state formats, jurisdiction hints.
 
 Pure functions and module-level tables, no model: the OCR (``ocr.py``) and hotlist matching both
-import from here, so a read and a hotlist entry go through the same :func:`normalise_plate`
-(or the same :func:`normalised_plate_expr` inside a polars join).
+import from here, so a read and a hotlist entry go through the same :func:`normalize_plate`
+(or the same :func:`normalized_plate_expr` inside a polars join).
 
 Two keys, two purposes:
 
-* :func:`normalise_plate` keeps what is printed: upper case ``A-Z0-9``, separators dropped. This is
+* :func:`normalize_plate` keeps what is printed: upper case ``A-Z0-9``, separators dropped. This is
   the ``text`` of a read and what exact-read accuracy is measured on.
 * :func:`match_key` also folds the pairs that most US plates print with one glyph (letter O and
   digit 0, letter I and digit 1), so that a hotlist entry typed as ``0IT643`` meets a read of
-  ``OIT643``. Join on it, not on the normalised text.
+  ``OIT643``. Join on it, not on the normalized text.
 
 The OCR reports the O/0 glyph as ``0`` by default (``PlateReader.load(o_as_zero=True)``), so read
 texts rarely contain ``O``; hotlist entries still may, which is one more reason to join on
@@ -40,8 +40,8 @@ __all__ = [
     "guess_jurisdiction",
     "match_key",
     "match_key_expr",
-    "normalise_plate",
-    "normalised_plate_expr",
+    "normalize_plate",
+    "normalized_plate_expr",
     "plate_candidates",
     "plate_shape",
 ]
@@ -135,7 +135,7 @@ US_STATE_FORMATS: Mapping[str, tuple[str, ...]] = {
     "wy": ("DDDDD", "DDDD", "DDDDL"),
 }
 
-# Words printed around the number (names, slogans, web addresses), as normalised letters, that tell
+# Words printed around the number (names, slogans, web addresses), as normalized letters, that tell
 # the jurisdiction. Longer markers win, so "WASHINGTONDC" beats "WASHINGTON", "ARKANSAS" "KANSAS".
 JURISDICTION_MARKERS: Mapping[str, str] = {
     "ALABAMA": "al",
@@ -259,7 +259,7 @@ WIDE_PLATE_FORMATS: tuple[str, ...] = (
 )
 
 
-def normalise_plate(text: str) -> str:
+def normalize_plate(text: str) -> str:
     """Upper-case ``A-Z0-9`` only: compatibility forms folded (fullwidth ``Ａ`` is ``A``), the rest
     (spaces, dashes, dots, symbols, other scripts) dropped. Idempotent."""
     upper = unicodedata.normalize("NFKC", text).upper()
@@ -270,28 +270,28 @@ _ALPHABET_SET = frozenset(PLATE_ALPHABET)
 
 
 def match_key(text: str) -> str:
-    """The join key for hotlist matching: :func:`normalise_plate`, then ``MATCH_FOLDS`` applied."""
-    return normalise_plate(text).translate(_MATCH_TABLE)
+    """The join key for hotlist matching: :func:`normalize_plate`, then ``MATCH_FOLDS`` applied."""
+    return normalize_plate(text).translate(_MATCH_TABLE)
 
 
 _MATCH_TABLE = str.maketrans(dict(MATCH_FOLDS))
 
 
-def normalised_plate_expr(column: str | pl.Expr) -> pl.Expr:
-    """:func:`normalise_plate` as a polars expression (same result, vectorised)."""
+def normalized_plate_expr(column: str | pl.Expr) -> pl.Expr:
+    """:func:`normalize_plate` as a polars expression (same result, vectorised)."""
     expr = pl.col(column) if isinstance(column, str) else column
     return expr.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
 
 
-def match_key_expr(column: str | pl.Expr, *, normalised: bool = False) -> pl.Expr:
+def match_key_expr(column: str | pl.Expr, *, normalized: bool = False) -> pl.Expr:
     """:func:`match_key` as a polars expression: join reads and hotlist entries on this.
 
-    ``normalised``: the column holds :func:`normalise_plate` output already (a read's text and
+    ``normalized``: the column holds :func:`normalize_plate` output already (a read's text and
     candidates, which ``PlateRead`` guarantees), so only the folds are applied: the Unicode
-    normalisation is most of the cost on millions of reads."""
+    normalization is most of the cost on millions of reads."""
     expr = pl.col(column) if isinstance(column, str) else column
-    if not normalised:
-        expr = normalised_plate_expr(expr)
+    if not normalized:
+        expr = normalized_plate_expr(expr)
     return expr.str.replace_many(list(MATCH_FOLDS), list(MATCH_FOLDS.values()))
 
 
@@ -312,8 +312,8 @@ def confusables(char: str) -> frozenset[str]:
 
 
 def plate_shape(text: str) -> str:
-    """The letter/digit shape of a normalised plate: ``"7ABC123"`` is ``"DLLLDDD"``."""
-    return "".join("D" if c in DIGITS else "L" for c in normalise_plate(text))
+    """The letter/digit shape of a normalized plate: ``"7ABC123"`` is ``"DLLLDDD"``."""
+    return "".join("D" if c in DIGITS else "L" for c in normalize_plate(text))
 
 
 def formats_for(jurisdiction: str | None) -> tuple[str, ...]:
@@ -345,7 +345,7 @@ def fit_lookalikes(
     characters (``confidences``, one per character). A text that fits already, or fits none so,
     or stays ambiguous, is returned unchanged.
     """
-    base = normalise_plate(text)
+    base = normalize_plate(text)
     shape = plate_shape(base)
     if shape in formats:
         return base
@@ -384,15 +384,15 @@ def plate_candidates(
     among ``confusables``. With a known ``jurisdiction``, readings that fit one of its formats get
     ``format_prior`` of the mass and the others the remainder, so a confident reading still wins
     over a format. ``formats`` (letter/digit shapes) replaces the jurisdiction's formats, e.g.
-    :data:`WIDE_PLATE_FORMATS`. The normalised input is always among the returned readings.
+    :data:`WIDE_PLATE_FORMATS`. The normalized input is always among the returned readings.
     """
-    base = normalise_plate(text)
+    base = normalize_plate(text)
     if not base:
         return (("", 1.0),)
     confs = [0.9] * len(base) if char_confidences is None else list(char_confidences)
     if len(confs) == len(text) != len(base):
-        # One confidence per raw character: keep those of the characters normalisation keeps.
-        confs = [c for ch, c in zip(text, confs, strict=True) for _ in normalise_plate(ch)]
+        # One confidence per raw character: keep those of the characters normalization keeps.
+        confs = [c for ch, c in zip(text, confs, strict=True) for _ in normalize_plate(ch)]
     if len(confs) != len(base):
         raise ValueError(
             f"{len(char_confidences or ())} confidences for {text!r}; give one per character"
@@ -401,7 +401,7 @@ def plate_candidates(
     for i, char in enumerate(base):
         keep = min(max(float(confs[i]), 1e-6), 1.0)
         given = dict(alternatives[i]) if alternatives is not None and i < len(alternatives) else {}
-        others = {normalise_plate(k): float(v) for k, v in given.items() if k != char}
+        others = {normalize_plate(k): float(v) for k, v in given.items() if k != char}
         others = {k: v for k, v in others.items() if len(k) == 1 and k != char and v > 0}
         if not others:
             near = sorted(confusables(char))
@@ -464,7 +464,7 @@ def guess_jurisdiction(texts: Iterable[str]) -> str | None:
     """
     best: tuple[float, str] | None = None
     for raw in texts:
-        letters = "".join(c for c in normalise_plate(raw) if not c.isdigit())
+        letters = "".join(c for c in normalize_plate(raw) if not c.isdigit())
         if len(letters) < 4:
             continue
         for marker, state in JURISDICTION_MARKERS.items():

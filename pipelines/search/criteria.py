@@ -5,8 +5,8 @@ after the look-alike fold of hotlist matching (``pipelines/matching/_keys.py``),
 ``B0S123`` finds a read of ``8OS1Z3``; cameras; jurisdictions (states); a time window
 ``[start, end)`` in UTC. Every criterion given must hold.
 
-A read's ``plate_text`` is normalised already (upper-case ``A-Z0-9``, guaranteed by ``PlateRead``,
-as ``match_key_expr(normalised=True)`` relies on too), so a plate criterion never folds the
+A read's ``plate_text`` is normalized already (upper-case ``A-Z0-9``, guaranteed by ``PlateRead``,
+as ``match_key_expr(normalized=True)`` relies on too), so a plate criterion never folds the
 millions of stored texts: an exact plate becomes the set of texts that fold to its key (an
 ``is_in``), a partial one a regular expression whose character classes are the look-alike
 classes. Both say the same as comparing folded keys (tests/pipelines/search/test_criteria.py).
@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.matching._keys import LOOKALIKE_CLASSES, lookalike_key
-from pipelines.recognition.plates import normalise_plate
+from pipelines.recognition.plates import normalize_plate
 from pipelines.search.reason import SearchRefusal
 from pipelines.storage.lake import PARTITION_COLUMN
 
@@ -46,14 +46,14 @@ def _utc(value: datetime | None, name: str) -> datetime | None:
 
 
 def _plate_query(raw: str) -> str:
-    """The plate as searched: each run between wildcards normalised, wildcards kept."""
+    """The plate as searched: each run between wildcards normalized, wildcards kept."""
     pieces = re.split(r"([*?])", raw)
-    return "".join(p if p in ("*", "?") else normalise_plate(p) for p in pieces)
+    return "".join(p if p in ("*", "?") else normalize_plate(p) for p in pieces)
 
 
 @dataclass(frozen=True)
 class Criteria:
-    plate: str = ""  # normalised, with wildcards; empty: any plate
+    plate: str = ""  # normalized, with wildcards; empty: any plate
     cameras: tuple[str, ...] = ()
     states: tuple[str, ...] = ()  # two-letter codes, lower case as reads store them
     start: datetime | None = None  # the window [start, end), UTC
@@ -115,7 +115,7 @@ class Criteria:
 
 
 def plate_expr(query: str, column: str = "plate_text") -> pl.Expr:
-    """True where the normalised text in ``column`` matches ``query`` (normalised, wildcards
+    """True where the normalized text in ``column`` matches ``query`` (normalized, wildcards
     ``*`` and ``?``) after the look-alike fold."""
     text = pl.col(column)
     if not any(w in query for w in WILDCARDS):
@@ -127,7 +127,7 @@ def plate_expr(query: str, column: str = "plate_text") -> pl.Expr:
 
 
 def _fold_regex(query: str) -> str:
-    """An anchored regular expression over normalised texts: each character stands for its
+    """An anchored regular expression over normalized texts: each character stands for its
     look-alike class, ``*`` for any run, ``?`` for one character."""
     parts = []
     for char in query:

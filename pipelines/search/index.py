@@ -10,7 +10,7 @@ and Parquet's row-group statistics of ``plate_key`` leave one row group of it to
 The index is derived data and never trusted blindly. Each indexed day has a coverage row
 (``plate_key`` "", ``source`` the digest of the ``reads`` and ``images`` files of the day it was
 made from). A search takes a day from the index only while those files are still the day's
-files, and reads ``reads`` for every other day (not indexed yet, re-recognised, rewritten by
+files, and reads ``reads`` for every other day (not indexed yet, re-recognized, rewritten by
 retention), so its results are those of a scan of ``reads`` whatever the index's state. Reads
 without a plate text are not indexed: no plate criterion matches them.
 
@@ -93,7 +93,7 @@ def _scan(settings: Settings, table: DeltaTable) -> pl.LazyFrame:
 def day_sources(reads: DeltaTable | None, images: DeltaTable | None) -> dict[date, str]:
     """Per capture date of ``reads``: a digest of the ``reads`` and ``images`` files it holds now.
 
-    Every write of a partition adds files of new names, so a day re-recognised, re-ingested or
+    Every write of a partition adds files of new names, so a day re-recognized, re-ingested or
     rewritten by retention gets a new digest."""
     files: dict[date, list[str]] = defaultdict(list)
     for name, table in (("reads", reads), ("images", images)):

@@ -13,7 +13,7 @@ from pipelines.storage.tables import scan_table
 from tests._truth import MIN_EXACT_SHARE, check_reads
 
 
-def test_manual_run_recognises_the_given_date(
+def test_manual_run_recognizes_the_given_date(
     dag_bag: Any, settings: Settings, alpr_environ: None, as_of: datetime, capture_day: date
 ) -> None:
     drop = seed_sample_drop(settings, capture_day, n_images=4, with_bad=False)

@@ -81,10 +81,10 @@ def test_key_times_parse_as_strptime_does(fmt: str, data: st.DataObject, case: b
 
 
 @pytest.mark.parametrize("key", ["no-camera.jpg", "cam/2026-03-10/20261310T000000Z.jpg"])
-def test_unrecognised_keys_are_refused(key: str) -> None:
+def test_unrecognized_keys_are_refused(key: str) -> None:
     with pytest.raises(Quarantined) as exc:
         parse_key(key, PATTERN, SETTINGS.key_time_format)
-    assert exc.value.reason is QuarantineReason.UNRECOGNISED_KEY
+    assert exc.value.reason is QuarantineReason.UNRECOGNIZED_KEY
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])

@@ -339,7 +339,7 @@ def test_lookup_orders_hits_by_kind_list_plate_then_state_unknown_last() -> None
 
 @pytest.mark.parametrize("strategy", ["exact", "lenient"])
 def test_an_empty_key_hits_nothing_even_an_empty_entry(strategy: str) -> None:
-    """An entry whose plate normalises to nothing (hotlist parsing never loads one) is no
+    """An entry whose plate normalizes to nothing (hotlist parsing never loads one) is no
     wildcard: not for an empty read, nor for a one-character one within an edit of it."""
     entries = [{"plate": "", "match_strategy": strategy}]
     assert_hits(_match([{"plate_text": ""}, {"plate_text": "B"}], entries), [])

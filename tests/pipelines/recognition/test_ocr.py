@@ -250,7 +250,7 @@ def test_default_model_is_the_plate_reading_one_in_the_wheel() -> None:
 
 
 def test_plate_read_validates() -> None:
-    with pytest.raises(ValueError, match="normalised"):
+    with pytest.raises(ValueError, match="normalized"):
         PlateRead("abc", 0.5, (0.5, 0.5, 0.5), ())
     with pytest.raises(ValueError, match="char_confidences"):
         PlateRead("ABC", 0.5, (0.5,), ())

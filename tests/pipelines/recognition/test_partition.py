@@ -32,7 +32,7 @@ def _ingest(settings: Settings, as_of: datetime, day: date, n_images: int) -> An
     return drop
 
 
-def test_partition_is_recognised_and_rerun_replaces_it(
+def test_partition_is_recognized_and_rerun_replaces_it(
     settings: Settings, s3: Any, recognizer: Recognizer, as_of: datetime, capture_day: date
 ) -> None:
     drop = _ingest(settings, as_of, capture_day, n_images=4)

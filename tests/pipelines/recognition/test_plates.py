@@ -1,4 +1,4 @@
-"""Plate text rules: normalisation (shared by reads and hotlists), look-alikes, formats, states."""
+"""Plate text rules: normalization (shared by reads and hotlists), look-alikes, formats, states."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from pipelines.recognition.plates import (
     guess_jurisdiction,
     match_key,
     match_key_expr,
-    normalise_plate,
-    normalised_plate_expr,
+    normalize_plate,
+    normalized_plate_expr,
     plate_candidates,
     plate_shape,
 )
@@ -40,9 +40,9 @@ messy_text = st.text(
 
 
 @given(messy_text)
-def test_normalise_is_idempotent_and_plate_alphabet_only(text: str) -> None:
-    once = normalise_plate(text)
-    assert normalise_plate(once) == once
+def test_normalize_is_idempotent_and_plate_alphabet_only(text: str) -> None:
+    once = normalize_plate(text)
+    assert normalize_plate(once) == once
     assert set(once) <= set(PLATE_ALPHABET)
 
 
@@ -58,17 +58,17 @@ def test_normalise_is_idempotent_and_plate_alphabet_only(text: str) -> None:
         ("---", ""),
     ],
 )
-def test_normalise_examples(raw: str, want: str) -> None:
-    assert normalise_plate(raw) == want
+def test_normalize_examples(raw: str, want: str) -> None:
+    assert normalize_plate(raw) == want
 
 
 @given(st.lists(messy_text, max_size=8))
 def test_polars_expressions_match_the_python_functions(texts: list[str]) -> None:
-    # Hotlist entries are normalised in polars, reads in Python: the join needs both identical.
+    # Hotlist entries are normalized in polars, reads in Python: the join needs both identical.
     frame = pl.DataFrame({"plate": texts}, schema={"plate": pl.String}).with_columns(
-        normalised=normalised_plate_expr("plate"), key=match_key_expr(pl.col("plate"))
+        normalized=normalized_plate_expr("plate"), key=match_key_expr(pl.col("plate"))
     )
-    assert frame["normalised"].to_list() == [normalise_plate(t) for t in texts]
+    assert frame["normalized"].to_list() == [normalize_plate(t) for t in texts]
     assert frame["key"].to_list() == [match_key(t) for t in texts]
 
 
@@ -125,7 +125,7 @@ def test_match_key_keeps_other_look_alikes(char: str) -> None:
 def test_match_key_folds_and_is_idempotent(text: str) -> None:
     key = match_key(text)
     assert match_key(key) == key
-    assert key == match_key(normalise_plate(text))
+    assert key == match_key(normalize_plate(text))
     assert not set(key) & {"O", "I"}  # written out: see EXPECTED_FOLDS
     assert set(key) <= set(PLATE_ALPHABET)
 
@@ -151,7 +151,7 @@ def test_candidates_include_the_input_and_are_ranked(text: str, data: st.DataObj
     cands = plate_candidates(text, confs, jurisdiction=state, limit=limit)
     readings = [c for c, _ in cands]
     scores = [s for _, s in cands]
-    assert normalise_plate(text) in readings
+    assert normalize_plate(text) in readings
     assert len(readings) == len(set(readings)) <= limit
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert sum(scores) <= 1.0 + 1e-9
@@ -233,9 +233,9 @@ def test_formats_for_unknown_is_empty() -> None:
     assert formats_for(None) == formats_for("xx") == ()
 
 
-def test_markers_are_normalised_letters_of_known_states() -> None:
+def test_markers_are_normalized_letters_of_known_states() -> None:
     for marker, state in JURISDICTION_MARKERS.items():
-        assert marker == normalise_plate(marker) and marker.isalpha()
+        assert marker == normalize_plate(marker) and marker.isalpha()
         assert state in US_STATE_FORMATS
 
 
@@ -346,12 +346,12 @@ def test_substring_distance_of_an_empty_pattern_is_zero() -> None:
 
 
 @given(st.lists(messy_text, max_size=8))
-def test_match_key_of_normalised_text_skips_only_the_normalisation(texts: list[str]) -> None:
-    # Reads hold normalised text (PlateRead), so matching folds them without normalising again.
+def test_match_key_of_normalized_text_skips_only_the_normalization(texts: list[str]) -> None:
+    # Reads hold normalized text (PlateRead), so matching folds them without normalizing again.
     frame = pl.DataFrame(
-        {"plate": [normalise_plate(t) for t in texts]}, schema={"plate": pl.String}
+        {"plate": [normalize_plate(t) for t in texts]}, schema={"plate": pl.String}
     )
-    keys = frame.select(match_key_expr("plate", normalised=True)).to_series().to_list()
+    keys = frame.select(match_key_expr("plate", normalized=True)).to_series().to_list()
     assert keys == [match_key(t) for t in texts]
 
 
@@ -367,7 +367,7 @@ def test_certain_characters_have_no_alternatives() -> None:
     assert plate_candidates("AB", [1.5, 1.0]) == (("AB", 1.0),)  # clamped to 1
 
 
-def test_caller_alternatives_are_normalised_and_filtered() -> None:
+def test_caller_alternatives_are_normalized_and_filtered() -> None:
     # the read character itself, multi-character, empty and zero-probability alternatives drop out;
     # the second position has none given, so its look-alike (B/8) would apply, but it is certain
     alternatives = [{"O": 0.3, "0": 0.5, "OD": 0.2, "8": 0.0, "-": 0.4}]

@@ -101,7 +101,7 @@ def ingest(settings: Settings, as_of: datetime) -> None:
         write_images_partition(settings, day)
 
 
-def recognise(settings: Settings, seeded: Day, *, with_alerts: bool = True) -> None:
+def recognize(settings: Settings, seeded: Day, *, with_alerts: bool = True) -> None:
     """Reads, detections, one recognition error, crops and alerts for the seeded images."""
     engine = engine_for(settings.catalog_url)
     with engine.connect() as conn:
@@ -240,7 +240,7 @@ def seed(
 ) -> Day:
     seeded = upload_drops(settings, day, cameras, per_camera)
     ingest(settings, as_of)
-    recognise(settings, seeded)
+    recognize(settings, seeded)
     return seeded
 
 

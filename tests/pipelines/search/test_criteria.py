@@ -53,7 +53,7 @@ def test_look_alikes_wildcards_and_the_many_variant_plate() -> None:
     assert _hits("0000000", texts) == ["0000000", "ODQ0D0Q"]
 
 
-def test_a_plate_is_searched_normalised() -> None:
+def test_a_plate_is_searched_normalized() -> None:
     assert Criteria(plate=" abc-123 ").plate == "ABC123"
     assert Criteria(plate="ab c*1?").plate == "ABC*1?"
 

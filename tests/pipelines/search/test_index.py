@@ -92,7 +92,7 @@ def test_a_day_changed_after_indexing_is_searched_in_reads(settings: Settings) -
     write_reads(settings, SEEDED)
     index_days(settings, DAYS)
     day = (T0 + timedelta(days=1)).date()
-    # the day recognised again (a new file): the index's rows of it no longer say what it holds
+    # the day recognized again (a new file): the index's rows of it no longer say what it holds
     write_reads(
         settings,
         [

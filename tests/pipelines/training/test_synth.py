@@ -70,7 +70,7 @@ def test_render_plate_styles(style: str) -> None:
         assert re.match(r"^[A-Z0-9]{5,8}$", text)
 
 
-def test_render_plate_given_text_is_normalised() -> None:
+def test_render_plate_given_text_is_normalized() -> None:
     _, text = render_plate(np.random.default_rng(0), text="abc-123 4", style="us")
     assert text == "ABC1234"
     with pytest.raises(ValueError, match="valid values"):
