@@ -19,7 +19,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.analytics._key import PSEUDONYM, AnalyticsKeyError
-from pipelines.audit.log import record, require_utc
+from pipelines.audit.log import record_committed, require_utc
 from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError, PolicyRefusal
@@ -188,13 +188,12 @@ def _run(settings: Settings, query: PatternQuery, kind: PatternKind) -> pl.DataF
 def _audit(
     engine: sa.Engine, actor: str, outcome: str, details: dict[str, Any], now: datetime
 ) -> int:
-    with engine.begin() as conn:
-        return record(
-            conn,
-            actor=actor,
-            action=QUERY_ACTION,
-            subject=SIGHTINGS.name,
-            outcome=outcome,
-            details=details,
-            now=now,
-        )
+    return record_committed(
+        engine,
+        actor=actor,
+        action=QUERY_ACTION,
+        subject=SIGHTINGS.name,
+        outcome=outcome,
+        details=details,
+        now=now,
+    )

@@ -20,7 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from pipelines.analytics._key import PSEUDONYM, AnalyticsKey, AnalyticsKeyError, analytics_key
-from pipelines.audit.log import record, require_utc
+from pipelines.audit.log import record_committed, require_utc
 from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError
@@ -162,13 +162,12 @@ def _no_plates() -> pl.DataFrame:
 def _audit(
     engine: sa.Engine, actor: str, outcome: str, details: dict[str, Any], now: datetime
 ) -> int:
-    with engine.begin() as conn:
-        return record(
-            conn,
-            actor=actor,
-            action=REIDENTIFY_ACTION,
-            subject=f"pseudonym:{details['pseudonym'][:64]}",
-            outcome=outcome,
-            details=details,
-            now=now,
-        )
+    return record_committed(
+        engine,
+        actor=actor,
+        action=REIDENTIFY_ACTION,
+        subject=f"pseudonym:{details['pseudonym'][:64]}",
+        outcome=outcome,
+        details=details,
+        now=now,
+    )

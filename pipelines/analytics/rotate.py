@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from pipelines.analytics._key import AnalyticsKeyError, analytics_key
 from pipelines.analytics.sightings import build_sightings, stale_days
-from pipelines.audit.log import record, require_utc
+from pipelines.audit.log import record_committed, require_utc
 from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
 from pipelines.errors import AlprError
@@ -103,13 +103,12 @@ def _versions(settings: Settings, days: list[date]) -> tuple[int, ...]:
 def _audit(
     engine: sa.Engine, actor: str, outcome: str, details: dict[str, object], now: datetime
 ) -> int:
-    with engine.begin() as conn:
-        return record(
-            conn,
-            actor=actor,
-            action=ROTATE_ACTION,
-            subject=SIGHTINGS.name,
-            outcome=outcome,
-            details=details,
-            now=now,
-        )
+    return record_committed(
+        engine,
+        actor=actor,
+        action=ROTATE_ACTION,
+        subject=SIGHTINGS.name,
+        outcome=outcome,
+        details=details,
+        now=now,
+    )

@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from pipelines.audit.tables import audit_events
 from pipelines.errors import AlprError
 
-__all__ = ["GENESIS_HASH", "ChainStatus", "record", "require_utc", "utc", "verify_chain"]
+__all__ = [
+    "GENESIS_HASH",
+    "ChainStatus",
+    "record",
+    "record_committed",
+    "require_utc",
+    "utc",
+    "verify_chain",
+]
 
 GENESIS_HASH = "0" * 64  # prev_hash of the first entry
 _PG_LOCK_KEY = 0x616C_7072_6175_6474  # "alpraudt": the advisory lock that serialises appends
@@ -76,6 +84,30 @@ def record(
         .returning(audit_events.c.event_id)
     ).scalar_one()
     return event_id
+
+
+def record_committed(
+    engine: sa.Engine,
+    *,
+    actor: str,
+    action: str,
+    subject: str = "",
+    outcome: str = "ok",
+    details: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> int:
+    """:func:`record` in a transaction of its own, committed before the caller returns or
+    raises: a refused or failed access is audited even though the caller's work is not done."""
+    with engine.begin() as conn:
+        return record(
+            conn,
+            actor=actor,
+            action=action,
+            subject=subject,
+            outcome=outcome,
+            details=details,
+            now=now,
+        )
 
 
 def verify_chain(conn: sa.Connection) -> ChainStatus:

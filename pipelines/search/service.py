@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from pipelines.audit.log import record, require_utc
+from pipelines.audit.log import record_committed, require_utc
 from pipelines.audit.training import Function, require_training
 from pipelines.audit.users import Role, User, get_user, require_role
 from pipelines.config import Settings
@@ -124,13 +124,12 @@ def _audit(
     engine: sa.Engine, actor: str, outcome: str, details: dict[str, Any], now: datetime
 ) -> int:
     """One audit entry for the search, committed before anything is returned or raised."""
-    with engine.begin() as conn:
-        return record(
-            conn,
-            actor=actor,
-            action=SEARCH_ACTION,
-            subject="reads",
-            outcome=outcome,
-            details=details,
-            now=now,
-        )
+    return record_committed(
+        engine,
+        actor=actor,
+        action=SEARCH_ACTION,
+        subject="reads",
+        outcome=outcome,
+        details=details,
+        now=now,
+    )

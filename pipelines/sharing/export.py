@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipelines import __version__
-from pipelines.audit.log import record, require_utc
+from pipelines.audit.log import record, record_committed, require_utc
 from pipelines.audit.training import Function, require_training
 from pipelines.audit.users import User, get_user, require_role
 from pipelines.config import Settings
@@ -328,13 +328,12 @@ def _audit(
     now: datetime,
 ) -> int:
     """One audit entry for the export, committed in a transaction of its own."""
-    with engine.begin() as conn:
-        return record(
-            conn,
-            actor=actor,
-            action=EXPORT_ACTION,
-            subject=f"agreement:{mou_id[:64]}",
-            outcome=outcome,
-            details=details,
-            now=now,
-        )
+    return record_committed(
+        engine,
+        actor=actor,
+        action=EXPORT_ACTION,
+        subject=f"agreement:{mou_id[:64]}",
+        outcome=outcome,
+        details=details,
+        now=now,
+    )
