@@ -5,14 +5,19 @@ ones too; a refusal exits 2 and says on stderr which field is missing or wrong."
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli._auth import authenticated, settings_of, user_option
 from cli.preservation import _moment
 
-__all__ = ["search"]
+if TYPE_CHECKING:
+    from pipelines.search import SearchRequest
+
+__all__ = ["criteria_options", "search", "search_request"]
 
 HELP = """Search plate reads, with a documented reason (agents and administrators).
 
@@ -35,16 +40,54 @@ Examples:
 """
 
 
+def criteria_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The case number and the criteria of a search, as ``alpr search`` and ``alpr share`` take
+    them (``search_request`` builds the core's request from them)."""
+    options = [
+        click.option("--case", default="", help="case number (audit.case_number_pattern)"),
+        click.option("--plate", default="", help="plate, exact or with wildcards * and ?"),
+        click.option("--camera", "cameras", multiple=True, help="a camera id (repeatable)"),
+        click.option(
+            "--state", "states", multiple=True, help="a jurisdiction, e.g. CO (repeatable)"
+        ),
+        click.option("--from", "start", help="window start, ISO (UTC unless given)"),
+        click.option("--to", "end", help="window end, ISO, exclusive"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def search_request(
+    category: str,
+    reason: str,
+    case: str,
+    plate: str,
+    cameras: tuple[str, ...],
+    states: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+) -> SearchRequest:
+    """The core's request from the options as typed; the core checks every field."""
+    from pipelines.search import SearchRequest
+
+    return SearchRequest(
+        reason_category=category,
+        reason=reason,
+        case=case,
+        plate=plate,
+        cameras=cameras,
+        states=states,
+        start=_moment(start, "--from"),
+        end=_moment(end, "--to"),
+    )
+
+
 @click.command(help=HELP)
 @user_option
 @click.option("--reason-category", "category", default="", help="one of audit.reason_categories")
 @click.option("--reason", default="", help="why this search is made (free text)")
-@click.option("--case", default="", help="case number (audit.case_number_pattern)")
-@click.option("--plate", default="", help="plate, exact or with wildcards * and ?")
-@click.option("--camera", "cameras", multiple=True, help="a camera id (repeatable)")
-@click.option("--state", "states", multiple=True, help="a jurisdiction, e.g. CO (repeatable)")
-@click.option("--from", "start", help="window start, ISO (UTC unless given)")
-@click.option("--to", "end", help="window end, ISO, exclusive")
+@criteria_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 @click.pass_context
 def search(
@@ -61,21 +104,12 @@ def search(
     fmt: str,
 ) -> None:
     """One JSON object per matching read on stdout; the count and audit entry on stderr."""
-    from pipelines.search import SearchRequest, search_reads
+    from pipelines.search import search_reads
 
     settings = settings_of(ctx)
     now = datetime.now(UTC)
     user = authenticated(settings, user_name, now=now)
-    request = SearchRequest(
-        reason_category=category,
-        reason=reason,
-        case=case,
-        plate=plate,
-        cameras=cameras,
-        states=states,
-        start=_moment(start, "--from"),
-        end=_moment(end, "--to"),
-    )
+    request = search_request(category, reason, case, plate, cameras, states, start, end)
     result = search_reads(settings, user, request, now=now)
     if result.rows.height:
         sys.stdout.write(result.rows.write_ndjson())

@@ -12,6 +12,7 @@ import click
 
 from cli._auth import authenticated, catalog, settings_of, user_option
 from cli.preservation import _moment
+from cli.search import criteria_options, search_request
 
 __all__ = ["agreements", "share"]
 
@@ -142,12 +143,7 @@ def revoke_cmd(ctx: click.Context, mou_id: str, user_name: str, reason: str) -> 
 @click.option("--agreement", "mou_id", required=True, help="the MOU id of the agreement")
 @click.option("--reason-category", "category", default="", help="the purpose: sharing.purposes")
 @click.option("--reason", default="", help="why this data is shared (free text)")
-@click.option("--case", default="", help="case number (audit.case_number_pattern)")
-@click.option("--plate", default="", help="plate, exact or with wildcards * and ?")
-@click.option("--camera", "cameras", multiple=True, help="a camera id (repeatable)")
-@click.option("--state", "states", multiple=True, help="a jurisdiction, e.g. CO (repeatable)")
-@click.option("--from", "start", help="window start, ISO (UTC unless given)")
-@click.option("--to", "end", help="window end, ISO, exclusive")
+@criteria_options
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="bundle folder")
 @click.pass_context
 def share(
@@ -165,22 +161,12 @@ def share(
     out: str,
 ) -> None:
     """Prints the export (id, audit entry, reads, bundle, sha256 of each file) as JSON."""
-    from pipelines.search import SearchRequest
     from pipelines.sharing import ShareRequest, share_reads
 
     settings = settings_of(ctx)
     now = datetime.now(UTC)
     user = authenticated(settings, user_name, now=now)
-    query = SearchRequest(
-        reason_category=category,
-        reason=reason,
-        case=case,
-        plate=plate,
-        cameras=cameras,
-        states=states,
-        start=_moment(start, "--from"),
-        end=_moment(end, "--to"),
-    )
+    query = search_request(category, reason, case, plate, cameras, states, start, end)
     result = share_reads(settings, user, ShareRequest(mou_id, query), Path(out), now=now)
     click.echo(json.dumps(result.as_dict()))
     click.echo(

@@ -37,7 +37,9 @@ def test_the_matching_dag_logs_no_plate_text(
     capfd.readouterr()  # what the setup printed is not the DAG's
     with debug_records() as records:
         dag_run = dag_bag.dags["alpr_matching"].test(
-            run_conf={"capture_date": capture_day.isoformat()}, run_after=as_of
+            run_conf={"capture_date": capture_day.isoformat()},
+            # the run id derives from run_after: test_alpr_matching.py's run is at as_of
+            run_after=as_of + timedelta(minutes=7),
         )
     assert dag_run.state == "success"
     assert alert_rows(settings)["read_id"].to_list() == ["r1"]
