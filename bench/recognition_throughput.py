@@ -3,21 +3,24 @@
     .venv/bin/python bench/recognition_throughput.py --frames 96 --out docs/benchmarks.md
 
 End to end is ``recognize_partition`` over an ingested partition in a SeaweedFS started here
-(GET + decode + detect + OCR + crop upload + Delta writes). The stages are then timed alone on the
-same frames, the detector on each backend, and a plain ultralytics ``YOLO(.pt).predict`` loop
-gives the baseline ratio. Peak RSS is this process's maximum.
+(GET + decode + detect + OCR + crop upload + Delta writes), once per OCR reader (``READERS``),
+each in a child process whose peak memory (``VmHWM``) is its own; the reader is then timed alone
+on that run's crops on one thread. The stages are timed alone on the same frames, the detector on
+each backend, and a plain ultralytics ``YOLO(.pt).predict`` loop gives the baseline ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import write_section
-from bench.ingest_throughput import _free_port
+from bench.ingest_throughput import _free_port, own_peak_mib
 from pipelines import ingest
 from pipelines.config import load_settings
 from pipelines.ingest.sample import capture_key, jpeg_bytes
@@ -39,30 +42,34 @@ from pipelines.storage.seaweed import SeaweedServer
 from pipelines.training.synth import render_scene
 
 DAY = date.today() - timedelta(days=1)
+# The OCR readers compared end to end, each in a process of its own (its peak memory its own):
+# label -> the recognition settings that select it.
+READERS: dict[str, dict[str, Any]] = {
+    "PP-OCRv4 with state bands (default)": {"ocr_model": "ppocr", "ocr_read_jurisdiction": True},
+    "own plate OCR, PP-OCRv4 state bands": {"ocr_model": "plate", "ocr_read_jurisdiction": True},
+    "own plate OCR alone": {"ocr_model": "plate", "ocr_read_jurisdiction": False},
+}
 
 
 def _per_image(seconds: float, n: int) -> str:
     return f"{1000 * seconds / n:.1f} ms"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--frames", type=int, default=96)
-    parser.add_argument("--plates-per-frame", type=int, default=1, help="as a lane camera sees")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    n = args.frames
+def _frames(n: int, plates_per_frame: int) -> list[bytes]:
     rng = np.random.default_rng(11)
-    jpegs = [
-        jpeg_bytes(render_scene(rng, size=(1280, 720), n_plates=args.plates_per_frame).image)
+    return [
+        jpeg_bytes(render_scene(rng, size=(1280, 720), n_plates=plates_per_frame).image)
         for _ in range(n)
     ]
-    settings = load_settings()  # ALPR_RECOGNITION_* apply, e.g. to compare OCR settings
-    workers = Recognizer.load_workers(settings.recognition, settings.recognition.workers, threads=1)
-    recognizer = workers[0]
 
+
+def end_to_end(reader: str, n: int, plates_per_frame: int) -> dict[str, Any]:
+    """``recognize_partition`` over an ingested partition of ``n`` frames with ``reader``'s
+    settings, then that reader alone on the crops on one thread; this process's peak memory."""
+    jpegs = _frames(n, plates_per_frame)
+    settings = load_settings()  # ALPR_RECOGNITION_* apply, e.g. to compare OCR settings
+    settings = settings.replace(recognition=READERS[reader])
+    workers = Recognizer.load_workers(settings.recognition, settings.recognition.workers, threads=1)
     with tempfile.TemporaryDirectory(prefix="alpr-bench-") as tmp:
         work = Path(tmp)
         s3 = settings.s3.__class__(endpoint_url=f"http://127.0.0.1:{_free_port()}")
@@ -82,10 +89,66 @@ def main() -> None:
             recognize_partition(settings, DAY, "warm-up", workers)
             t0 = time.perf_counter()
             report = recognize_partition(settings, DAY, "bench", workers)
-            end_to_end = time.perf_counter() - t0
-            pipeline_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            seconds = time.perf_counter() - t0
         finally:
             server.stop()
+    frames = [decode_image(b) for b in jpegs]
+    detector = workers[0].detector
+    crops = [
+        crop_plate(frame, d.box)
+        for s in range(0, n, 8)
+        for frame, dets in zip(frames[s : s + 8], detector.detect(frames[s : s + 8]), strict=True)
+        for d in dets
+    ]
+    alone = Recognizer.load(settings.recognition, threads=1).reader
+    alone.read(crops[:8])
+    t0 = time.perf_counter()
+    alone.read(crops)
+    ocr_s = time.perf_counter() - t0
+    return {
+        "images_per_s": n / seconds,
+        "plates": report.plates,
+        "ocr_ms": 1000 * ocr_s / max(len(crops), 1),
+        "crops": len(crops),
+        "peak_mib": own_peak_mib(),
+        "workers": len(workers),
+        "detector": f"{detector.backend} at imgsz {settings.recognition.image_size}",
+        "ocr_backend": alone.backend,
+        "precision": resolve_precision(settings.recognition.precision),
+    }
+
+
+def _in_child(reader: str, n: int, plates_per_frame: int) -> dict[str, Any]:
+    code = (
+        "import json, sys\n"
+        "from bench.recognition_throughput import end_to_end\n"
+        f"print(json.dumps(end_to_end({reader!r}, {n}, {plates_per_frame})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--plates-per-frame", type=int, default=1, help="as a lane camera sees")
+    parser.add_argument("--readers", nargs="+", default=list(READERS), choices=list(READERS))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    n = args.frames
+    runs = {reader: _in_child(reader, n, args.plates_per_frame) for reader in args.readers}
+    jpegs = _frames(n, args.plates_per_frame)
+    settings = load_settings()
+    recognizer = Recognizer.load(settings.recognition, threads=1)
 
     # Stages alone, on the same frames.
     t0 = time.perf_counter()
@@ -104,11 +167,11 @@ def main() -> None:
             continue
         det.detect(frames[:8])
         t0 = time.perf_counter()
-        found = [d for s in range(0, n, 8) for d in det.detect(frames[s : s + 8])]
+        for s in range(0, n, 8):
+            det.detect(frames[s : s + 8])
         detector_rows.append(
             f"| detect, {backend} (batch 8) | {_per_image(time.perf_counter() - t0, n)} |"
         )
-    found = [d for s in range(0, n, 8) for d in recognizer.detector.detect(frames[s : s + 8])]
     large_rows = []
     for width, height in ((1920, 1080), (3840, 2160)):  # read in tiles as well as whole
         large = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in frames[:8]]
@@ -120,11 +183,6 @@ def main() -> None:
             f"| detect, {width}x{height} ({views} passes: tiles and whole, batch 8) | "
             f"{_per_image(time.perf_counter() - t0, len(large))} |"
         )
-    crops = [crop_plate(f, d.box) for f, dets in zip(frames, found, strict=True) for d in dets]
-    t0 = time.perf_counter()
-    recognizer.reader.read(crops)
-    ocr_s = time.perf_counter() - t0
-
     prepare_ultralytics()
     from ultralytics import YOLO
 
@@ -135,30 +193,39 @@ def main() -> None:
         model.predict(frame, imgsz=640, device="cpu", verbose=False)
     plain_s = time.perf_counter() - t0
 
-    rate = n / end_to_end
+    plain = n / plain_s
+    first = next(iter(runs.values()))
+    reader_rows = [
+        row
+        for reader, run in runs.items()
+        for row in (
+            f"| end to end, {reader} | **{run['images_per_s']:.1f} images/s**, "
+            f"{run['images_per_s'] / plain:.2f}x the plain loop |",
+            f"| OCR alone, {reader}, one thread ({run['crops']} crops) | "
+            f"{run['ocr_ms']:.1f} ms per crop |",
+            f"| peak memory, {reader} (the whole run's process) | {run['peak_mib']:,.0f} MiB |",
+        )
+    ]
     text = "\n".join(
         [
             "## Recognition throughput",
             "",
             f"`python bench/recognition_throughput.py --frames {n} --plates-per-frame "
             f"{args.plates_per_frame}` on {os.cpu_count()} cores, "
-            f"{datetime.now(UTC):%Y-%m-%d}; 1280x720 JPEG scenes, {report.plates} plates; detector "
-            f"on {recognizer.detector.backend} at imgsz {settings.recognition.image_size}, "
-            f"{len(workers)} batch workers, OCR on {recognizer.reader.backend}, jurisdiction "
-            f"bands read: {settings.recognition.ocr_read_jurisdiction}; OpenVINO precision "
-            f"{resolve_precision(settings.recognition.precision)}.",
+            f"{datetime.now(UTC):%Y-%m-%d}; 1280x720 JPEG scenes, {first['plates']} plates; "
+            f"detector on {first['detector']}, {first['workers']} batch workers, OCR on "
+            f"{first['ocr_backend']}; OpenVINO precision {first['precision']}. End to end is "
+            "GET, decode, detect, OCR, crop upload and Delta writes, each reader in a process of "
+            "its own (its peak memory is that process's `VmHWM`); the plain loop is ultralytics' "
+            "`YOLO(.pt).predict`, detection only, in the same run.",
             "",
             "| measure | value |",
             "|---|---:|",
-            f"| end to end (GET, decode, detect, OCR, crops, Delta) | **{rate:.1f} images/s** |",
-            f"| plain ultralytics `YOLO(.pt).predict` loop, detection only | {n / plain_s:.1f} images/s |",
-            f"| ratio, end to end / plain predict loop | {rate / (n / plain_s):.2f} |",
+            *reader_rows,
+            f"| plain ultralytics `YOLO(.pt).predict` loop, detection only | {plain:.1f} images/s |",
             f"| decode (PIL) | {_per_image(decode_s, n)} per image |",
             *detector_rows,
             *large_rows,
-            f"| OCR, {len(crops)} crops | {_per_image(ocr_s, max(len(crops), 1))} per crop |",
-            f"| peak RSS after the end-to-end run (models, frames, SeaweedFS client) | "
-            f"{pipeline_peak:,.0f} MiB |",
             "",
         ]
     )

@@ -152,6 +152,7 @@ def train_detector(
     command: str = "",
     hours: float | None = None,
     resume: bool = False,
+    evaluate: bool = True,
 ) -> TrainResult:
     """Train from scratch (no downloaded weights), export and write the model card.
 
@@ -160,7 +161,8 @@ def train_detector(
     thread count during training. ``hours`` bounds the training time instead: ultralytics then
     re-estimates the epoch count (and the learning-rate schedule) after every epoch, which keeps
     a run on a shared machine within its budget. ``resume`` continues ``out_dir``'s interrupted
-    run from its last epoch (``hours`` then counts from the resume).
+    run from its last epoch (``hours`` then counts from the resume). ``evaluate`` measures the
+    exports on full photos for the card (``bench/eval_detector.py``, most of a tiny run's time).
     """
     if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
         data_root = DEFAULT_DATA_ROOT
@@ -216,7 +218,11 @@ def train_detector(
     )
     log.info("training took %.1f min", (time.monotonic() - train_started) / 60)
     return finalize_detector(
-        out_dir, model_dir=model_dir, data_root=data_root, export_imgsz=export_imgsz
+        out_dir,
+        model_dir=model_dir,
+        data_root=data_root,
+        export_imgsz=export_imgsz,
+        evaluate=evaluate,
     )
 
 

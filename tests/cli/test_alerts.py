@@ -1,4 +1,4 @@
-"""The `alpr users` and `alpr alerts` contract, run as a user runs it: a subprocess."""
+"""The `alpr users` and `alpr alerts` contract, run as a user runs it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pipelines.audit.tables import audit_events, users
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 from tests._users import PASSWORD
-from tests.cli._run import alpr
+from tests.cli._run import alpr, alpr_process
 from tests.pipelines.alerts._helpers import RAISED, match, matches
 
 
@@ -134,7 +134,8 @@ def test_an_unknown_user_or_a_wrong_password_is_refused_alike(
 
 def test_the_password_can_come_from_a_hidden_prompt(alpr_env: dict[str, str]) -> None:
     assert _add(alpr_env, "jdoe", "agent").returncode == 0
-    done = alpr(alpr_env, "alerts", "list", "--user", "jdoe", stdin=PASSWORD + "\n")
+    # a real process: the prompt reads a piped stdin that is no terminal, as in a script
+    done = alpr_process(alpr_env, "alerts", "list", "--user", "jdoe", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
     assert "password for jdoe" in done.stderr and PASSWORD not in done.stderr + done.stdout
 

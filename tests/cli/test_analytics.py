@@ -1,4 +1,4 @@
-"""The `alpr analytics` verbs run as a user runs them (a subprocess): build a day, an analyst's
+"""The `alpr analytics` verbs run as a user runs them: build a day, an analyst's
 audited analysis, re-identification refused for the analyst and granted to an agent with a
 law-enforcement reason, and the key masked in `alpr config`."""
 

@@ -1,5 +1,5 @@
-"""The `alpr audit` contract, run as an administrator (and an external check) runs it: a
-subprocess. `verify` exits 0 printing the entries verified, or non-zero naming the first bad
+"""The `alpr audit` contract, run as an administrator (and an external check) runs it.
+`verify` exits 0 printing the entries verified, or non-zero naming the first bad
 entry; `head` locks the chain's head; `report` answers who did what, when and why."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `alpr hotlists` contract, run as a user (and the external checks) run it: a subprocess."""
+"""The `alpr hotlists` contract, run as a user (and the external checks) run it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The `alpr report annual-status --year Y` contract, run as an administrator runs it: a
-subprocess. Markdown on stdout, `--format html --out FILE` a self-contained page; the server
+"""The `alpr report annual-status --year Y` contract, run as an administrator runs it.
+Markdown on stdout, `--format html --out FILE` a self-contained page; the server
 operator or an administrator only; audited."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The `alpr search` contract, run as a user (and an external check) runs it: a subprocess. One
-JSON object per read on stdout; a refusal exits non-zero and names the field on stderr."""
+"""The `alpr search` contract, run as a user (and an external check) runs it. One JSON
+object per read on stdout; a refusal exits non-zero and names the field on stderr."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pipelines.audit.tables import audit_events
 from pipelines.config import Settings
 from pipelines.storage.catalog import engine_for, upgrade_catalog
 from tests._users import PASSWORD
-from tests.cli._run import alpr
+from tests.cli._run import alpr, alpr_process
 from tests.pipelines.search._reads import write_reads
 
 T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
@@ -137,7 +137,8 @@ def test_a_refused_search_exits_non_zero_and_names_the_field(
     )
     assert analyst.returncode == 2
     assert "error: user 'ann' (role analyst) may not search reads" in analyst.stderr
-    wrong = alpr(alpr_env, "search", "--user", "jdoe", "--plate", "B0S123", password="nope")
+    # the entry point itself: a core error is exit status 2 and one line on stderr
+    wrong = alpr_process(alpr_env, "search", "--user", "jdoe", "--plate", "B0S123", password="nope")
     assert wrong.returncode == 2 and "authentication failed" in wrong.stderr
     with engine_for(settings.catalog_url).connect() as conn:
         outcomes = conn.execute(

@@ -1,5 +1,5 @@
-"""The `alpr agreements add|list` and `alpr share` contract, run as a person runs it: a
-subprocess. Agreements by administrators only; an export refused without an agreement in force
+"""The `alpr agreements add|list` and `alpr share` contract, run as a person runs it.
+Agreements by administrators only; an export refused without an agreement in force
 (exit non-zero, why on stderr), else a bundle whose manifest hashes verify; every attempt audited."""
 
 from __future__ import annotations
