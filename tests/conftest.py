@@ -32,11 +32,39 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # The one reference time of every date-sensitive test: the "now" that ingestion judges capture
 # times against. Fixed, so no test depends on the calendar; ALPR_TEST_SHIFT_DAYS moves it (and
-# every capture day derived from it), which proves that nothing reads the wall clock instead
-# (`make test` runs the date-sensitive tests once more a year ahead).
+# every capture day derived from it), and `--also-ahead DAYS` runs each date-sensitive test a
+# second time with it DAYS ahead, in the same session: passing both proves that nothing reads the
+# wall clock instead (`make test` does so a year ahead).
 REFERENCE_TIME = datetime(2026, 3, 11, 12, tzinfo=UTC) + timedelta(
     days=int(os.environ.get("ALPR_TEST_SHIFT_DAYS", "0"))
 )
+DATED_FIXTURES = {"as_of", "capture_day"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--also-ahead",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="run each date-sensitive test (not the slow ones) once more, reference DAYS ahead",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    days = metafunc.config.getoption("also_ahead")
+    if not days or not DATED_FIXTURES & set(metafunc.fixturenames):
+        return
+    if metafunc.definition.get_closest_marker("slow"):
+        return  # once: they are most of the suite's time
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "as_of" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            return  # the test gives its own reference times
+    ahead = REFERENCE_TIME + timedelta(days=days)
+    metafunc.parametrize(
+        "as_of", [REFERENCE_TIME, ahead], ids=["now", f"ahead{days}d"], scope="session"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -163,8 +191,8 @@ def s3(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:  # `make test` runs these once more with the reference time shifted
-        if {"as_of", "capture_day"} & set(getattr(item, "fixturenames", ())):
+    for item in items:  # `-m dated` selects them
+        if DATED_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dated)
     if SHARED_DATA.is_dir():
         return
