@@ -6,7 +6,9 @@
 
 Readers: *PlateOcr* is the project's own CTC model (``models/plate-ocr``, trained by
 ``alpr train ocr`` on the tuning split only), *PlateReader* the PP-OCRv4 band reader (the
-fallback). The reliability table bins PlateOcr's calibrated confidence on the held-out split.
+fallback), the *cascade* PlateOcr first and PP-OCRv4 for its reads under the gate
+(``recognition.ocr_cascade_gate``). The reliability tables bin PlateOcr's calibrated confidence
+and the cascade's on the held-out split.
 
 Data: ``../shared/data/openalpr-us-plates`` (``labels.csv``: image,state,plate); never copied here.
 The crops are split once, by a hash of the file name (``SPLIT_RULE``): the held-out split is for
@@ -37,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._report import write_section  # noqa: E402
+from pipelines.config import RecognitionSettings  # noqa: E402
+from pipelines.recognition.cascade import CascadeOcr  # noqa: E402
 from pipelines.recognition.ocr import PlateRead, PlateReader  # noqa: E402
 from pipelines.recognition.plate_ocr import DEFAULT_MODEL_DIR, MODEL_FILE, PlateOcr  # noqa: E402
 from pipelines.recognition.plates import match_key, normalize_plate  # noqa: E402
@@ -53,6 +57,8 @@ BASELINE_BAND = (0.2, 0.8)  # the "central character band" of the recognition-on
 CONFIDENCE_GATES = (0.5, 0.8, 0.9)
 PLATE_OCR = "PlateOcr (models/plate-ocr)"
 PLATE_OCR_STATES = "PlateOcr + PP-OCRv4 state bands"
+CASCADE_GATE = RecognitionSettings().ocr_cascade_gate
+CASCADE = f"cascade: PlateOcr, PP-OCRv4 under {CASCADE_GATE}"
 RELIABILITY_BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0)
 
 
@@ -121,7 +127,7 @@ def _timed(fn: Callable[[], list[str]], n: int) -> tuple[list[str], float]:
 
 
 def _run_reader(
-    reader: PlateReader | PlateOcr, images: Sequence[np.ndarray], batch: int
+    reader: PlateReader | PlateOcr | CascadeOcr, images: Sequence[np.ndarray], batch: int
 ) -> list[PlateRead]:
     reads: list[PlateRead] = []
     for start in range(0, len(images), batch):
@@ -260,9 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_ms = (time.perf_counter() - start) * 1000.0 / len(images)
     methods: dict[str, tuple[list[str], float]] = {}
     plate_reads: list[PlateRead] = []
+    cascade_reads: list[PlateRead] = []
     extras_name = PLATE_OCR
     if (args.model_dir / MODEL_FILE).is_file():
         plate_ocr = PlateOcr.load(args.model_dir, threads=args.threads)
+        first = plate_ocr
         _run_reader(plate_ocr, images[:2], args.batch)
         start = time.perf_counter()
         plate_reads = _run_reader(plate_ocr, images, args.batch)
@@ -277,7 +285,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_reads = _run_reader(with_states, images, args.batch)
             state_ms = (time.perf_counter() - start) * 1000.0 / len(images)
             methods[PLATE_OCR_STATES] = ([r.text for r in state_reads], state_ms)
-            extras_name, plate_reads = PLATE_OCR_STATES, state_reads
+            extras_name, plate_reads, first = PLATE_OCR_STATES, state_reads, with_states
+        # as recognition.ocr_model = "cascade" reads: the own model first, states as above
+        cascade = CascadeOcr(first, reader, CASCADE_GATE)
+        _run_reader(cascade, images[:2], args.batch)
+        start = time.perf_counter()
+        cascade_reads = _run_reader(cascade, images, args.batch)
+        cascade_ms = (time.perf_counter() - start) * 1000.0 / len(images)
+        methods[CASCADE] = ([r.text for r in cascade_reads], cascade_ms)
     methods["PlateReader"] = ([r.text for r in reads], ours_ms)
     if not args.no_baselines:
         methods["rapidocr full pipeline (tallest line)"] = _timed(
@@ -333,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if plate_reads:
             report += _plate_ocr_extras(extras_name, plate_reads, samples, held, args.model_dir)
+            report += _plate_ocr_extras(CASCADE, cascade_reads, samples, held, args.model_dir)
         if args.failures:
             report += ["", "Held-out misreads (image, label, read, confidence):", ""]
             report += [

@@ -131,7 +131,7 @@ class IngestSettings:
             raise ConfigError("ingest.key_pattern must have a named group 'camera'")
 
 
-OCR_MODELS = ("plate", "ppocr")
+OCR_MODELS = ("cascade", "plate", "ppocr")
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,13 @@ class RecognitionSettings:
     tile_overlap: int = 256  # shared by neighbouring tiles; wider plates come from the whole frame
     batch_size: int = 8
     workers: int = 2  # batches recognized in parallel, each with single-threaded models
-    # Plate OCR: "plate" (the project's own CTC model, models/plate-ocr) or "ppocr" (PP-OCRv4,
-    # the fallback and baseline); the default is the more accurate on the held-out US crops.
+    # Plate OCR: "plate" (the project's own CTC model, models/plate-ocr), "ppocr" (PP-OCRv4, the
+    # fallback and baseline) or "cascade" (plate, then PP-OCRv4 for the crops whose calibrated
+    # confidence is under ocr_cascade_gate); the default is the more accurate on the held-out
+    # US crops.
     ocr_model: str = "ppocr"
-    ocr_model_dir: str = ""  # empty: models/plate-ocr (ocr_model = "plate" only)
+    ocr_model_dir: str = ""  # empty: models/plate-ocr (ocr_model = "plate" or "cascade")
+    ocr_cascade_gate: float = 0.9
     ocr_backend: str = "auto"
     # Also read state names/slogans on US-shaped plates (PP-OCRv4's bands, for either model).
     ocr_read_jurisdiction: bool = True
@@ -165,6 +168,10 @@ class RecognitionSettings:
         if self.ocr_model not in OCR_MODELS:
             raise ConfigError(
                 f"recognition.ocr_model={self.ocr_model!r}; valid values: {list(OCR_MODELS)}"
+            )
+        if not 0.0 < self.ocr_cascade_gate <= 1.0:
+            raise ConfigError(
+                f"recognition.ocr_cascade_gate={self.ocr_cascade_gate} must be in (0, 1]"
             )
         if self.ocr_backend not in valid[:3]:
             raise ConfigError(

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from pipelines.config import RecognitionSettings
 from pipelines.errors import RecognitionError
+from pipelines.recognition.cascade import CascadeOcr
 from pipelines.recognition.detector import Detection, PlateDetector
 from pipelines.recognition.ocr import (
     WIDE_PLATE_ASPECT,
@@ -65,12 +66,46 @@ def _aspect(box: tuple[float, float, float, float]) -> float:
     return (x2 - x1) / max(y2 - y1, 1e-6)
 
 
+Reader = PlateReader | PlateOcr | CascadeOcr
+
+
+def _load_reader(settings: RecognitionSettings, streams: int, threads: int) -> tuple[Reader, str]:
+    """The OCR ``settings.ocr_model`` names and its version for the reads (file@sha256)."""
+    path = default_model_path()
+    ppocr_version = f"{path.name}@{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    ppocr: PlateReader | None = None  # the own model alone, without states: none in memory
+    if settings.ocr_model != "plate" or settings.ocr_read_jurisdiction:
+        ppocr = PlateReader.load(
+            threads=threads,
+            streams=streams,
+            backend=settings.ocr_backend,
+            read_jurisdiction=settings.ocr_read_jurisdiction,
+            precision=settings.precision,
+        )
+    if settings.ocr_model == "ppocr" and ppocr is not None:
+        return ppocr, ppocr_version
+    own = PlateOcr.load(
+        settings.ocr_model_dir or None,
+        threads,
+        streams=streams,
+        backend=settings.ocr_backend,
+        precision=settings.precision,
+        # the state bands, read by PP-OCRv4
+        jurisdiction_reader=ppocr.read_jurisdictions
+        if ppocr is not None and settings.ocr_read_jurisdiction
+        else None,
+    )
+    version = f"{MODEL_FILE}@{own.model_sha256}"
+    if settings.ocr_model == "plate" or ppocr is None:
+        return own, version
+    gate = settings.ocr_cascade_gate
+    return CascadeOcr(own, ppocr, gate), f"cascade<{gate}:{version}+{ppocr_version}"
+
+
 class Recognizer:
     """The detector and the OCR, loaded once and used for many frames."""
 
-    def __init__(
-        self, detector: PlateDetector, reader: PlateReader | PlateOcr, ocr_model: str
-    ) -> None:
+    def __init__(self, detector: PlateDetector, reader: Reader, ocr_model: str) -> None:
         self.detector = detector
         self.reader = reader
         self.ocr_model = ocr_model
@@ -86,36 +121,7 @@ class Recognizer:
         """``workers`` recognizers for parallel batches: a detector each (detectors are not
         thread-safe), one OCR reader shared (it is, and it holds most of the memory)."""
         weights = Path(settings.detector_weights) if settings.detector_weights else None
-        reader: PlateReader | PlateOcr
-        if settings.ocr_model == "plate":
-            states = None
-            if settings.ocr_read_jurisdiction:  # the state bands, read by PP-OCRv4
-                states = PlateReader.load(
-                    threads=threads or 1,
-                    streams=workers,
-                    backend=settings.ocr_backend,
-                    precision=settings.precision,
-                ).read_jurisdictions
-            reader = PlateOcr.load(
-                settings.ocr_model_dir or None,
-                threads or 1,
-                streams=workers,
-                backend=settings.ocr_backend,
-                precision=settings.precision,
-                jurisdiction_reader=states,
-            )
-            ocr_version = f"{MODEL_FILE}@{reader.model_sha256}"
-        else:
-            ocr_path = default_model_path()
-            ocr_sha = hashlib.sha256(ocr_path.read_bytes()).hexdigest()
-            reader = PlateReader.load(
-                threads=threads or 1,
-                streams=workers,
-                backend=settings.ocr_backend,
-                read_jurisdiction=settings.ocr_read_jurisdiction,
-                precision=settings.precision,
-            )
-            ocr_version = f"{ocr_path.name}@{ocr_sha}"
+        reader, ocr_version = _load_reader(settings, workers, threads or 1)
         return [
             cls(
                 PlateDetector.load(
