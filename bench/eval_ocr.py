@@ -208,6 +208,7 @@ def _plate_ocr_extras(
     samples: Sequence[Sample],
     held: Sequence[int],
     model_dir: Path,
+    confidence: str = "the calibrated confidence",
 ) -> list[str]:
     out = ["", f"{name} extras (held-out; model `{model_dir.name}`):", ""]
     for gate in CONFIDENCE_GATES:
@@ -221,8 +222,7 @@ def _plate_ocr_extras(
     out.append(f"- label among candidates: {in_candidates / len(held):.3f}")
     out += [
         "",
-        "Reliability of the calibrated confidence (held-out crops, never trained or calibrated "
-        "on):",
+        f"Reliability of {confidence} (held-out crops, never trained or calibrated on):",
         "",
         *reliability([reads[i] for i in held], [samples[i] for i in held]),
     ]
@@ -313,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = [
         "## Plate OCR on the OpenALPR US crops",
         "",
-        f"- data: `{args.data}` ({len(samples)} crops); split rule: {SPLIT_RULE} "
+        f"- data: `{os.path.relpath(args.data, ROOT)}` ({len(samples)} crops); split rule: {SPLIT_RULE} "
         f"({len(parts['held-out'])} held-out, {len(parts['tuning'])} tuning)",
         f"- threads: {args.threads}, batch: {args.batch}, load average at the end: "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
@@ -348,7 +348,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if plate_reads:
             report += _plate_ocr_extras(extras_name, plate_reads, samples, held, args.model_dir)
-            report += _plate_ocr_extras(CASCADE, cascade_reads, samples, held, args.model_dir)
+            report += _plate_ocr_extras(
+                CASCADE,
+                cascade_reads,
+                samples,
+                held,
+                args.model_dir,
+                f"the cascade's confidence (PlateOcr's, calibrated, at and above {CASCADE_GATE}; "
+                f"PP-OCRv4's re-reads held under it)",
+            )
         if args.failures:
             report += ["", "Held-out misreads (image, label, read, confidence):", ""]
             report += [

@@ -277,6 +277,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             alert=alert,
             notice=ALERT_NOTICE,
             error=error,
+            # the own OCR's reads at or above it were exact; a read under it wants a closer look
+            ocr_gate=settings.recognition.ocr_cascade_gate,
         )
 
     def _decide(

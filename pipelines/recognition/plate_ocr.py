@@ -12,7 +12,8 @@ through a monotone (isotonic) table fitted on a validation split (``calibration.
 model), so that a read of confidence 0.9 is exact about 90 % of the time on plates like those.
 
 It produces the same :class:`~pipelines.recognition.ocr.PlateRead` as the PP-OCRv4 reader, which
-stays as the fallback (``recognition.ocr_model = "ppocr"``). It reads the number only: ``jurisdiction`` is
+reads again what it is unsure of (:mod:`~pipelines.recognition.cascade`, the default) and stays
+as the baseline (``recognition.ocr_model = "ppocr"``). It reads the number only: ``jurisdiction`` is
 what the caller tells it, or what a ``jurisdiction_reader`` (the PP-OCRv4 reader's state bands,
 ``recognition.ocr_read_jurisdiction``) reads off the plate.
 """

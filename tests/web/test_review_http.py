@@ -151,11 +151,14 @@ def test_the_alert_page_shows_the_read_the_entry_and_the_notice(
     text = page.text
     assert "never by itself grounds for a stop" in text
     assert alerts[1].plate in text and "0.71" in text  # OCR text and confidence
+    assert '0.71; <strong id="ocr-unsure">under 0.9: the OCR is unsure, compare every' in text
     assert "8XK904 (WY)" in text and "ncic-daily, version 3, code V" in text  # the entry
     assert "state not read: check it" in text and "look-alike" in text
     assert "1.5 h" in text  # the hotlist's age when the alert was raised
     assert "I compared the captured image with the NCIC/CCIC record" in text
     assert "<script" not in text and "style=" not in text  # the CSP allows neither inline
+    sure = client.get(f"/alerts/{alerts[0].alert_id}").text  # confidence 0.93
+    assert "0.93" in sure and "the OCR is unsure" not in sure
 
 
 def test_a_session_ends_when_its_user_is_disabled(
