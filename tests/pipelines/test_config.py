@@ -3,10 +3,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipelines.config import PolicySettings, load_settings
+from pipelines.config import (
+    AnalyticsSettings,
+    AuditSettings,
+    PolicySettings,
+    SharingSettings,
+    load_settings,
+)
 from pipelines.errors import ConfigError
 
 
@@ -669,3 +676,139 @@ def test_the_pixel_limit_may_reach_pils_guard_and_quality_shares_may_be_whole() 
     assert settings.ingest.max_image_pixels == 100_000_000
     assert settings.quality.row_mostly == 1.0
     assert (settings.quality.plate_min_length, settings.quality.plate_max_length) == (7, 7)
+
+
+# --- analytics, sharing, the cross-section checks, audit.require_training, the OCR model and its
+# cascade gate: each refusal's whole message and the values just inside each bound ---
+
+_REFUSED_PURPOSES = (
+    "['civil_litigation', 'internal_affairs', 'personnel_matter', 'administrative_matter', "
+    "'civil_immigration_enforcement', 'commercial']"
+)
+_REASONS = (
+    "['criminal_investigation', 'stolen_vehicle', 'missing_person', 'wanted_person', "
+    "'amber_alert', 'officer_safety', 'internal_affairs', 'civil_litigation']"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"ALPR_ANALYTICS_KEY": "k" * 32, "ALPR_ANALYTICS_KEY_FILE": "/run/secrets/key"},
+            "analytics.key and analytics.key_file are both set: give one "
+            "(ALPR_ANALYTICS_KEY or a key file)",
+        ),
+        *[
+            ({"ALPR_ANALYTICS_KEY": key}, "analytics.key is too short: at least 32 bytes")
+            for key in ("k" * 31, "é" * 15 + "k")  # 31 bytes: bytes of the key text count
+        ],
+        *[
+            (
+                {"ALPR_ANALYTICS_KEY_VERSION": v},
+                f"analytics.key_version={v} must be a positive integer",
+            )
+            for v in ("0", "-1")
+        ],
+        (
+            {"ALPR_ANALYTICS_TIMEZONE": "Mars/Olympus"},
+            "analytics.timezone='Mars/Olympus' is not a time zone; valid values: IANA names "
+            "such as 'America/Denver' or 'UTC'",
+        ),
+        (
+            {"ALPR_SHARING_PURPOSES": "stolen_vehicle,internal_affairs,civil_litigation"},
+            "sharing.purposes ['civil_litigation', 'internal_affairs'] are not criminal-justice "
+            f"purposes (PP-9126 C.6); refused values: {_REFUSED_PURPOSES}",
+        ),
+        (
+            {"ALPR_SHARING_MAX_EXPORT_READS": "0"},
+            "sharing.max_export_reads=0 must be a positive integer",
+        ),
+        (
+            {"ALPR_SHARING_PURPOSES": "stolen_vehicle,traffic,burglary"},
+            "sharing.purposes ['burglary', 'traffic'] are not reason categories (an export's "
+            f"purpose is its reason category); valid values: {_REASONS}",
+        ),
+        (
+            {"ALPR_ANALYTICS_REIDENTIFY_CATEGORIES": "traffic,stolen_vehicle,audit"},
+            "analytics.reidentify_categories ['audit', 'traffic'] are not reason categories; "
+            f"valid values: {_REASONS}",
+        ),
+        (
+            {"ALPR_RECOGNITION_OCR_MODEL": "tesseract"},
+            "recognition.ocr_model='tesseract'; valid values: ['cascade', 'plate', 'ppocr']",
+        ),
+        *[
+            (
+                {"ALPR_RECOGNITION_OCR_CASCADE_GATE": g},
+                f"recognition.ocr_cascade_gate={float(g)} must be in (0, 1]",
+            )
+            for g in ("0", "-0.1", "1.0001")
+        ],
+    ],
+)
+def test_each_refusal_of_analytics_sharing_and_recognition_gives_its_whole_message(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env=env)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            lambda: SharingSettings(purposes=()),
+            "sharing.purposes must name at least one criminal-justice purpose",
+        ),
+        (
+            lambda: AnalyticsSettings(reidentify_categories=()),
+            "analytics.reidentify_categories must name at least one category",
+        ),
+        (
+            lambda: AuditSettings(require_training="yes"),  # type: ignore[arg-type]
+            "audit.require_training='yes' must be true or false",
+        ),
+    ],
+)
+def test_each_refusal_of_a_section_built_in_code_gives_its_whole_message(
+    section: Any, message: str
+) -> None:
+    with pytest.raises(ConfigError) as exc:
+        section()
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ALPR_ANALYTICS_KEY": "k" * 32, "ALPR_ANALYTICS_KEY_VERSION": "1"},
+        {"ALPR_ANALYTICS_KEY": "é" * 16},  # 16 characters, 32 bytes
+        {"ALPR_ANALYTICS_KEY_FILE": "/run/secrets/key", "ALPR_ANALYTICS_TIMEZONE": "UTC"},
+        {"ALPR_SHARING_PURPOSES": "stolen_vehicle", "ALPR_SHARING_MAX_EXPORT_READS": "1"},
+        {"ALPR_ANALYTICS_REIDENTIFY_CATEGORIES": "amber_alert"},
+        *[{"ALPR_RECOGNITION_OCR_MODEL": m} for m in ("cascade", "plate", "ppocr")],
+        *[{"ALPR_RECOGNITION_OCR_CASCADE_GATE": g} for g in ("0.0001", "1.0")],
+    ],
+)
+def test_values_of_analytics_sharing_and_recognition_at_their_edges_are_accepted(
+    env: dict[str, str],
+) -> None:
+    settings = load_settings(env=env)
+    assert settings.as_env().items() >= env.items()
+
+
+def test_the_audit_sections_defaults_and_require_training_as_a_boolean() -> None:
+    assert AuditSettings(require_training=True).require_training is True
+    s = load_settings(env={})
+    assert (s.analytics.key, s.analytics.key_file, s.analytics.key_version) == ("", "", 1)
+    assert s.sharing.max_export_reads == 10_000
+    assert (s.recognition.ocr_model, s.recognition.ocr_cascade_gate) == ("cascade", 0.9)
+
+
+def test_masked_hides_the_analytics_key_and_only_when_set() -> None:
+    shown = load_settings(env={"ALPR_ANALYTICS_KEY": "p" * 40}).masked()
+    assert shown["analytics"] == {**load_settings(env={}).masked()["analytics"], "key": "****"}
+    assert "p" * 40 not in str(shown)
+    assert load_settings(env={}).masked()["analytics"]["key"] == ""

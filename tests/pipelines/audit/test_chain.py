@@ -24,6 +24,7 @@ from pipelines.audit.log import (
     _entry_hash,
     _first_break,
     record,
+    record_committed,
     require_utc,
     utc,
     verify_chain,
@@ -312,3 +313,61 @@ def test_verify_chain_on_sqlite_names_the_entry_tampered_with(sqlite_engine: sa.
         )
     with sqlite_engine.connect() as conn:
         assert verify_chain(conn) == ChainStatus(3, ids[2])
+
+
+def test_record_committed_writes_one_chained_entry_in_a_transaction_of_its_own(
+    sqlite_engine: sa.Engine,
+) -> None:
+    first = _record(sqlite_engine, 1)
+    # the caller fails after auditing, its own connection open: the entry stays
+    with pytest.raises(RuntimeError), sqlite_engine.connect() as caller:
+        caller.execute(sa.text("SELECT 1"))
+        got = record_committed(
+            sqlite_engine,
+            actor="jdoe",
+            action="alert.confirm",
+            subject="alert:a2",
+            outcome="refused",
+            details={"n": 2},
+            now=datetime(2026, 3, 10, 16, 0, 2, tzinfo=PLUS_TWO),
+        )
+        raise RuntimeError("the caller's own work fails")
+    rows = _rows(sqlite_engine)
+    assert [r.event_id for r in rows] == [first, got] and got > first
+    two = rows[1]
+    stored = (two.occurred_at, two.actor, two.action, two.subject, two.outcome, two.details)
+    assert stored == (
+        datetime(2026, 3, 10, 14, 0, 2),
+        "jdoe",
+        "alert.confirm",
+        "alert:a2",
+        "refused",
+        '{"n":2}',
+    )
+    assert two.prev_hash == rows[0].entry_hash
+    entry = (
+        ENTRY.replace("14:00:00", "14:00:02")
+        .replace("alert:a1", "alert:a2")
+        .replace('"n":1', '"n":2')
+        .replace('"ok"', '"refused"')
+    )
+    assert two.entry_hash == _sha(f"{rows[0].entry_hash}\n{entry}")
+    with sqlite_engine.connect() as conn:
+        assert verify_chain(conn) == ChainStatus(2, None)
+
+
+def test_record_committed_without_subject_outcome_or_details(sqlite_engine: sa.Engine) -> None:
+    event_id = record_committed(sqlite_engine, actor="admin", action="user.create", now=NOW)
+    [row] = _rows(sqlite_engine)
+    assert row.event_id == event_id
+    assert (row.actor, row.action, row.subject, row.outcome, row.details) == (
+        "admin",
+        "user.create",
+        "",
+        "ok",
+        "{}",
+    )
+    assert row.entry_hash == _sha(
+        f'{GENESIS_HASH}\n{{"action":"user.create","actor":"admin","details":{{}},'
+        '"occurred_at":"2026-03-10T14:00:00.000000+00:00","outcome":"ok","subject":""}'
+    )
