@@ -45,7 +45,8 @@ DAY = date.today() - timedelta(days=1)
 # The OCR readers compared end to end, each in a process of its own (its peak memory its own):
 # label -> the recognition settings that select it.
 READERS: dict[str, dict[str, Any]] = {
-    "PP-OCRv4 with state bands (default)": {"ocr_model": "ppocr", "ocr_read_jurisdiction": True},
+    "cascade with state bands (default)": {"ocr_model": "cascade", "ocr_read_jurisdiction": True},
+    "PP-OCRv4 with state bands": {"ocr_model": "ppocr", "ocr_read_jurisdiction": True},
     "own plate OCR, PP-OCRv4 state bands": {"ocr_model": "plate", "ocr_read_jurisdiction": True},
     "own plate OCR alone": {"ocr_model": "plate", "ocr_read_jurisdiction": False},
 }
