@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
@@ -13,14 +12,18 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-_home = Path(tempfile.mkdtemp(prefix="alpr-airflow-"))
-atexit.register(shutil.rmtree, _home, ignore_errors=True)  # made at import, so removed at exit
+_home = Path(tempfile.mkdtemp(prefix="alpr-airflow-"))  # made at import, removed at the end
 os.environ.update(
     AIRFLOW_HOME=str(_home),
     AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
     AIRFLOW__CORE__LOAD_EXAMPLES="False",
     AIRFLOW__CORE__UNIT_TEST_MODE="True",
 )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # a pytest hook, not atexit: full runs still left some of these folders in /tmp
+    shutil.rmtree(_home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
