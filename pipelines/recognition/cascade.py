@@ -3,7 +3,7 @@
 
 The own model's confidence is calibrated (``models/plate-ocr/calibration.json``): at 0.9 and above
 its held-out reads were all exact, below it much less often than PP-OCRv4's. So a crop whose own
-read is under ``gate`` is read again by PP-OCRv4, which costs some 50 times as much per crop but
+read is under ``gate`` is read again by PP-OCRv4, which costs some 30 times as much per crop but
 is needed for about half of them (figures in docs/recognition.md).
 
 A re-read keeps PP-OCRv4's text, candidates and state, but its confidence is held under ``gate``:

@@ -4,6 +4,7 @@ the shipped models."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from pipelines.config import RecognitionSettings
 from pipelines.errors import ConfigError
 from pipelines.recognition.cascade import CascadeOcr
-from pipelines.recognition.ocr import PlateRead
+from pipelines.recognition.ocr import PlateRead, default_model_path
 from pipelines.training.synth import render_plate
 
 
@@ -92,7 +93,9 @@ def test_the_setting_reads_with_both_shipped_models() -> None:
     assert isinstance(recognizer.reader, CascadeOcr)
     version = recognizer.model_versions["ocr_model"]
     own = recognizer.reader.first.model_sha256
-    assert version.startswith(f"cascade<0.9:plate-ocr.onnx@{own}+") and len(version) > 150
+    ppocr = default_model_path()
+    ppocr_sha = hashlib.sha256(ppocr.read_bytes()).hexdigest()
+    assert version == f"cascade<0.9:plate-ocr.onnx@{own}+{ppocr.name}@{ppocr_sha}"
     rng = np.random.default_rng(4)
     plates = [render_plate(rng, text=text, style="us") for text in ("7ABC123", "KX4402", "B0S1234")]
     findings = recognizer.read_crops([np.asarray(image) for image, _ in plates])
