@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PRECISIONS", "compile_openvino", "resolve_precision"]
+__all__ = ["PINNING", "PRECISIONS", "compile_openvino", "resolve_precision"]
 
 # "auto": bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32. On such
 # CPUs bfloat16 runs faster with the same detections (docs/recognition.md, detector table);
 # without native support OpenVINO would emulate it, slower than float32.
 PRECISIONS = ("auto", "f32", "bf16")
+PINNING = "ENABLE_CPU_PINNING"  # the CPU plugin property, off for every model
 
 
 def _core() -> Any:
@@ -44,7 +45,12 @@ def compile_openvino(
         raise ValueError(f"streams={streams} must be positive")
     core = _core()
     model = core.read_model(str(path))
-    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": resolve_precision(precision, core)}
+    config: dict[str, Any] = {
+        "INFERENCE_PRECISION_HINT": resolve_precision(precision, core),
+        # Pinned, every single-threaded model compiled in a process lands on the same core: two
+        # recognition workers then ran no faster than one (112 vs 106 ms a frame, 2 cores).
+        PINNING: False,
+    }
     if streams == 1:
         config["PERFORMANCE_HINT"] = "LATENCY"
     else:

@@ -84,7 +84,7 @@ def test_boxes_map_back_to_original_pixels_non_square() -> None:
     assert d_wide.score == pytest.approx(0.9)
     tall = np.zeros((500, 200, 3), np.uint8)  # scale 1.28 (small frames are enlarged)
     (d_wide2,), (d_tall,) = det.detect([wide, tall])
-    assert seen[-1] == (2, 3, 640, 640)  # one batch, padded to the largest of both
+    assert seen[-2:] == [(1, 3, 256, 640), (1, 3, 640, 256)]  # each alone, at its own size
     assert d_wide2 == d_wide
     np.testing.assert_allclose(d_tall.box, (80 / 1.28, 90 / 1.28, 120 / 1.28, 110 / 1.28))
 
