@@ -254,7 +254,7 @@ class PlateDetector:
         # One view a model call, each padded only to a multiple of the stride: on the CPU a batch
         # runs no faster than its views one by one and holds all their activations at once (two
         # workers on 1280x720 frames: 47.9 ms a frame and a 641 MiB peak one by one, 54.6 ms and
-        # 1,140 MiB in calls of 16).
+        # 1,140 MiB in calls of 16; a one-off timing, see docs/recognition.md).
         found: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in images]
         for view in views:
             batch = self._preprocess(images[view.image], view)
