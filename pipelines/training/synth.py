@@ -402,12 +402,20 @@ def _photometric(rng: np.random.Generator, img: Image.Image, boxes: list) -> Ima
 
 
 def render_scene(
-    rng: np.random.Generator, size: tuple[int, int] = (1280, 720), n_plates: int | None = None
+    rng: np.random.Generator,
+    size: tuple[int, int] = (1280, 720),
+    n_plates: int | None = None,
+    *,
+    plate_width: tuple[int, int] | None = None,
+    style: str | None = None,
 ) -> SyntheticScene:
     """A camera frame of ``size`` (width, height) with ``n_plates`` vehicles, each with one plate.
 
     Plate boxes are the axis-aligned bounds of the warped plate, clipped to the frame.
     ``n_plates=0`` gives a negative frame (background with signs and text, no vehicle).
+    ``plate_width`` (lo, hi) draws each plate that many pixels wide before its perspective warp
+    (a lane camera's far plates: 50-130 px in 1280x720), the vehicle sized to match; ``style``
+    fixes the plate style (:func:`render_plate`).
     """
     w, h = size
     if n_plates is None:
@@ -417,8 +425,12 @@ def render_scene(
     if n_plates:
         slot = w / n_plates
         for i in range(n_plates):
-            # Vehicle width: from far away (small plate) to close up (plate a third of the frame).
-            vw = int(min(slot * rng.uniform(0.7, 0.98), w * rng.uniform(0.15, 0.95)))
+            if plate_width is not None:  # the plate takes 22-40 % of the vehicle's width
+                pw = int(rng.integers(plate_width[0], plate_width[1] + 1))
+                vw = min(int(pw / rng.uniform(0.22, 0.4)), int(slot * 0.98))
+            else:
+                # From far away (small plate) to close up (plate a third of the frame).
+                vw = int(min(slot * rng.uniform(0.7, 0.98), w * rng.uniform(0.15, 0.95)))
             vw = max(vw, 60)
             vh = int(vw * rng.uniform(0.6, 0.9))
             vh = min(vh, h - 4)
@@ -426,8 +438,9 @@ def render_scene(
             x1 = min(max(0, x1), w - vw)
             y1 = int(rng.uniform(0, max(1, h - vh)))
             bx1, by1, bx2, by2 = _vehicle(rng, img, x1, y1, x1 + vw, y1 + vh)
-            plate, text = render_plate(rng)
-            pw = int((bx2 - bx1) * rng.uniform(0.22, 0.4))
+            plate, text = render_plate(rng, style=style)
+            if plate_width is None:
+                pw = int((bx2 - bx1) * rng.uniform(0.22, 0.4))
             warped, mask = _warp_plate(rng, plate, max(16, pw))
             px = int((bx1 + bx2) / 2 - warped.width / 2 + rng.uniform(-0.15, 0.15) * (bx2 - bx1))
             py = int((by1 + by2) / 2 - warped.height / 2)

@@ -49,6 +49,20 @@ def test_plate_count(n: int) -> None:
     assert len(scene.plates) == n
 
 
+@pytest.mark.parametrize("band", [(50, 70), (110, 130)])
+def test_plates_drawn_at_a_given_width_are_that_wide_and_us_styled(band: tuple[int, int]) -> None:
+    rng = np.random.default_rng(3)
+    us = _pattern(US_FORMATS)
+    for _ in range(12):
+        scene = render_scene(rng, size=(1280, 720), n_plates=1, plate_width=band, style="us")
+        (plate,) = scene.plates
+        x1, y1, x2, y2 = plate.box
+        # the perspective warp moves each corner by up to 4 % of the width
+        assert band[0] * 0.9 <= x2 - x1 <= band[1] * 1.1
+        assert 1.5 <= (x2 - x1) / (y2 - y1) <= 2.6  # a US plate is 2:1
+        assert us.match(plate.text)
+
+
 def test_us_text_formats() -> None:
     rng = np.random.default_rng(0)
     us = _pattern(US_FORMATS)
