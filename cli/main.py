@@ -384,17 +384,36 @@ def train() -> None:
 @click.option("--n-synthetic", default=800, show_default=True, help="synthetic scenes to render")
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option(
+    "--quantize-only",
+    is_flag=True,
+    help="only quantize the shipped OpenVINO model to INT8 (models/plate-detector)",
+)
+@click.option(
     "--out", type=click.Path(file_okay=False), default="var/detector-train", show_default=True
 )
 def train_detector_cmd(
-    epochs: int, hours: float | None, imgsz: int, n_synthetic: int, resume: bool, out: str
+    epochs: int,
+    hours: float | None,
+    imgsz: int,
+    n_synthetic: int,
+    resume: bool,
+    quantize_only: bool,
+    out: str,
 ) -> None:
     """Train the YOLO plate detector from synthetic plates plus ../shared/data (if present),
-    then export ONNX/OpenVINO and write models/plate-detector/MODEL_CARD.md. CPU is enough."""
+    then export ONNX/OpenVINO (f32 and INT8) and write models/plate-detector/MODEL_CARD.md.
+    CPU is enough."""
     import shlex
 
     from pipelines.training.train import train_detector
 
+    if quantize_only:
+        from pipelines.recognition.detector import DEFAULT_WEIGHTS, backend_files
+        from pipelines.training.quantize import calibration_frames, quantize_detector
+
+        f32 = backend_files(DEFAULT_WEIGHTS)["openvino"]
+        click.echo(json.dumps({"int8": str(quantize_detector(f32, calibration_frames()))}))
+        return
     result = train_detector(
         Path(out),
         epochs=epochs,

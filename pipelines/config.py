@@ -163,8 +163,11 @@ class RecognitionSettings:
 
     def __post_init__(self) -> None:
         valid = ("auto", "openvino", "onnx", "pytorch")
-        if self.backend not in valid:
-            raise ConfigError(f"recognition.backend={self.backend!r}; valid values: {list(valid)}")
+        detectors = (*valid, "openvino-int8")  # the detector's quantized IR (PlateDetector)
+        if self.backend not in detectors:
+            raise ConfigError(
+                f"recognition.backend={self.backend!r}; valid values: {list(detectors)}"
+            )
         if self.ocr_model not in OCR_MODELS:
             raise ConfigError(
                 f"recognition.ocr_model={self.ocr_model!r}; valid values: {list(OCR_MODELS)}"

@@ -1,8 +1,10 @@
 """Find licence plates in camera frames with the project's nano YOLO model.
 
-The same weights run on three backends, fastest first: OpenVINO (the ``*_openvino_model`` folder),
-ONNX Runtime (``.onnx``) and PyTorch (``.pt``). Whichever runs, preprocessing and decoding are the
-code below, so results agree across backends to rounding.
+The same weights run on four backends, fastest first: OpenVINO with INT8 weights and activations
+(the ``*_int8_openvino_model`` folder, quantized by :mod:`pipelines.training.quantize`), OpenVINO
+(``*_openvino_model``), ONNX Runtime (``.onnx``) and PyTorch (``.pt``). Whichever runs,
+preprocessing and decoding are the code below, so results agree across backends to rounding (the
+INT8 model's to its quantization: docs/recognition.md measures it).
 
 Frames are resized so their long side is ``imgsz`` and padded only up to the next multiple of 32
 (a 1280x720 frame runs at 640x384, not 640x640). The model was trained on crops at this scale, so
@@ -30,8 +32,10 @@ from pipelines.recognition.runtime import compile_openvino
 __all__ = [
     "BACKENDS",
     "DEFAULT_WEIGHTS",
+    "INT8_SUFFIX",
     "Detection",
     "PlateDetector",
+    "backend_files",
     "tile_grid",
 ]
 
@@ -40,7 +44,8 @@ log = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = (
     Path(__file__).resolve().parents[2] / "models" / "plate-detector" / "plate-detector.pt"
 )
-BACKENDS = ("openvino", "onnx", "pytorch")  # the order "auto" tries them in
+BACKENDS = ("openvino-int8", "openvino", "onnx", "pytorch")  # the order "auto" tries them in
+INT8_SUFFIX = "_int8_openvino_model"  # the quantized IR's folder: <weights stem> + this
 _STRIDE = 32
 _PAD = 114
 _EDGE = 4.0  # model input pixels: a tile box this close to an inner tile edge is a cut plate
@@ -83,15 +88,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _siblings(weights: Path) -> dict[str, Path]:
+def backend_files(weights: Path) -> dict[str, Path]:
     """Where each backend's file is for ``weights`` (any of .pt, .onnx or the OpenVINO folder)."""
     if weights.is_dir() or weights.suffix == ".xml":
         folder = weights if weights.is_dir() else weights.parent
-        stem = folder.name.removesuffix("_openvino_model")
+        stem = folder.name.removesuffix(INT8_SUFFIX).removesuffix("_openvino_model")
         base = folder.parent / stem
     else:
         base = weights.with_suffix("")
     return {
+        "openvino-int8": base.parent / f"{base.name}{INT8_SUFFIX}" / f"{base.name}.xml",
         "openvino": base.parent / f"{base.name}_openvino_model" / f"{base.name}.xml",
         "onnx": base.with_suffix(".onnx"),
         "pytorch": base.with_suffix(".pt"),
@@ -147,6 +153,7 @@ def _pytorch(path: Path, threads: int | None, precision: str) -> _Runner:
 
 # Only OpenVINO takes ``precision``: the others run float32.
 _LOADERS: dict[str, Callable[[Path, int | None, str], _Runner]] = {
+    "openvino-int8": _openvino,
     "openvino": _openvino,
     "onnx": _onnx,
     "pytorch": _pytorch,
@@ -210,7 +217,7 @@ class PlateDetector:
         if tile and not 0 <= overlap < tile:
             raise RecognitionError(f"overlap={overlap} must be at least 0 and below tile={tile}")
         weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
-        paths = _siblings(weights)
+        paths = backend_files(weights)
         wanted = BACKENDS if backend == "auto" else (backend,)
         reasons: list[str] = []
         for name in wanted:
@@ -230,7 +237,7 @@ class PlateDetector:
             if reasons:
                 log.warning("plate detector on %s; skipped %s", name, "; ".join(reasons))
             canonical = paths["pytorch"] if paths["pytorch"].is_file() else path
-            artefact = path.parent if name == "openvino" else path
+            artefact = path.parent if path.suffix == ".xml" else path
             sha = _sha256(canonical if canonical.is_file() else artefact)
             return cls(runner, name, path, sha, confidence, imgsz, iou, tile, overlap)
         raise RecognitionError(
@@ -265,6 +272,11 @@ class PlateDetector:
             height, width = images[view.image].shape[:2]
             found[view.image].append(self._decode(raw[0], view, width, height))
         return [self._merge(parts) for parts in found]
+
+    def model_inputs(self, image: np.ndarray) -> list[np.ndarray]:
+        """The model's input batches (of one) for an RGB frame: the whole frame and its tiles, as
+        :meth:`detect` feeds them (quantization calibrates on exactly these)."""
+        return [self._preprocess(image, view) for view in self._views(0, *image.shape[1::-1])]
 
     def passes(self, width: int, height: int) -> int:
         """Model passes a frame of this size takes: 1, or the whole frame and its tiles."""

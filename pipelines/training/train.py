@@ -27,6 +27,7 @@ from typing import Any
 from pipelines.config import PROJECT_ROOT
 from pipelines.recognition._ultralytics import prepare_ultralytics
 from pipelines.training.dataset import DEFAULT_DATA_ROOT, DatasetSummary, build_dataset
+from pipelines.training.quantize import calibration_frames, quantize_detector
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -153,6 +154,7 @@ def train_detector(
     hours: float | None = None,
     resume: bool = False,
     evaluate: bool = True,
+    calibration: int = 150,
 ) -> TrainResult:
     """Train from scratch (no downloaded weights), export and write the model card.
 
@@ -163,6 +165,7 @@ def train_detector(
     a run on a shared machine within its budget. ``resume`` continues ``out_dir``'s interrupted
     run from its last epoch (``hours`` then counts from the resume). ``evaluate`` measures the
     exports on full photos for the card (``bench/eval_detector.py``, most of a tiny run's time).
+    ``calibration``: frames of each kind the INT8 export is calibrated on.
     """
     if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
         data_root = DEFAULT_DATA_ROOT
@@ -223,6 +226,7 @@ def train_detector(
         data_root=data_root,
         export_imgsz=export_imgsz,
         evaluate=evaluate,
+        calibration=calibration,
     )
 
 
@@ -233,10 +237,13 @@ def finalize_detector(
     export_imgsz: int = 640,
     evaluate: bool = True,
     note: str = "",
+    calibration: int = 150,
 ) -> TrainResult:
     """From a finished run in ``out_dir``: copy the best weights, export, evaluate, write the card.
 
     Separate from training so that a run can be re-exported or re-measured without retraining.
+    The INT8 IR is calibrated on ``calibration`` training photos and as many synthetic scenes
+    (:func:`~pipelines.training.quantize.calibration_frames`).
     """
     import polars as pl
     import yaml
@@ -258,6 +265,9 @@ def finalize_detector(
     shutil.copyfile(best, weights)
     strip_machine_paths(weights, PROJECT_ROOT)  # before export: the exports copy its description
     exports = export_detector(weights, imgsz=export_imgsz)
+    frames = calibration_frames(data_root, real=calibration, synthetic=calibration)
+    ir = exports["openvino"] / f"{weights.stem}.xml"
+    exports["openvino-int8"] = quantize_detector(ir, frames).parent
     eval_metrics: dict[str, Any] = {}
     if evaluate:
         eval_metrics = _evaluate(weights, data_root)

@@ -182,7 +182,8 @@ def _sources(*changes: dict[str, object]) -> dict[str, str]:
         ),
         (
             {"ALPR_RECOGNITION_BACKEND": "tpu"},
-            "recognition.backend='tpu'; valid values: ['auto', 'openvino', 'onnx', 'pytorch']",
+            "recognition.backend='tpu'; valid values: "
+            "['auto', 'openvino', 'onnx', 'pytorch', 'openvino-int8']",
         ),
         (
             {"ALPR_RECOGNITION_OCR_BACKEND": "pytorch"},

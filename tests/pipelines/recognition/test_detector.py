@@ -22,6 +22,7 @@ from pipelines.recognition.detector import (
     DEFAULT_WEIGHTS,
     Detection,
     PlateDetector,
+    backend_files,
     tile_grid,
 )
 from pipelines.training.synth import render_scene
@@ -32,7 +33,7 @@ MIN_SYNTH_RECALL = 0.9
 MIN_SYNTH_PRECISION = 0.75
 CALIBRATED_CONFIDENCE = 0.2
 MIN_REAL_RECALL = 0.95  # the target
-BACKENDS = ("openvino", "onnx", "pytorch")
+BACKENDS = ("openvino-int8", "openvino", "onnx", "pytorch")
 
 
 def _scenes(n: int, seed: int = 2024) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -125,10 +126,11 @@ def test_missing_weights_raise(tmp_path: Path) -> None:
 def test_corrupt_weights_raise(tmp_path: Path, backend: str) -> None:
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     (tmp_path / "bad.onnx").write_bytes(b"not a model")
-    ov = tmp_path / "bad_openvino_model"
-    ov.mkdir()
-    (ov / "bad.xml").write_text("<net/>")
-    (ov / "bad.bin").write_bytes(b"\0" * 16)
+    for folder in ("bad_openvino_model", "bad_int8_openvino_model"):
+        ov = tmp_path / folder
+        ov.mkdir()
+        (ov / "bad.xml").write_text("<net/>")
+        (ov / "bad.bin").write_bytes(b"\0" * 16)
     with pytest.raises(RecognitionError, match="could not be loaded"):
         PlateDetector.load(tmp_path / "bad.pt", backend=backend)
 
@@ -150,8 +152,15 @@ def test_auto_falls_back_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "openvino" in caplog.text and "does not exist" in caplog.text
 
 
-def test_auto_prefers_openvino(detector: PlateDetector) -> None:
-    assert detector.backend == "openvino"
+def test_auto_prefers_the_int8_model_and_any_file_names_all_four(detector: PlateDetector) -> None:
+    assert detector.backend == "openvino-int8"
+    assert detector.path.parent.name == "plate-detector_int8_openvino_model"
+    files = backend_files(DEFAULT_WEIGHTS)
+    assert [files[b].exists() for b in BACKENDS] == [True] * 4
+    assert len(set(files.values())) == 4
+    for named in files.values():  # from whichever file or folder, the same four
+        assert backend_files(named) == files
+        assert backend_files(named.parent if named.suffix == ".xml" else named) == files
 
 
 def test_model_sha256_is_the_weights_hash() -> None:
@@ -184,11 +193,12 @@ def test_finds_plates_in_synthetic_scenes(backend: str, scenes: list) -> None:
 def test_backends_agree(scenes: list) -> None:
     images = [img for img, _ in scenes[:4]]
     results = {b: PlateDetector.load(backend=b).detect(images) for b in BACKENDS}
-    for i in range(len(images)):
-        ref = np.array([d.box for d in results["pytorch"][i]]).reshape(-1, 4)
-        for backend in ("onnx", "openvino"):
+    # INT8 rounds activations: the same plates, boxes a little further off (IoU 0.84-0.97 with PyTorch here)
+    for backend, iou in (("onnx", 0.9), ("openvino", 0.9), ("openvino-int8", 0.8)):
+        for i in range(len(images)):
+            ref = np.array([d.box for d in results["pytorch"][i]]).reshape(-1, 4)
             other = np.array([d.box for d in results[backend][i]]).reshape(-1, 4)
-            assert match_boxes(other, ref, 0.9)[1:] == (0, 0), backend
+            assert match_boxes(other, ref, iou)[1:] == (0, 0), backend
 
 
 def test_offset_frame_gives_offset_boxes(detector: PlateDetector) -> None:
