@@ -189,10 +189,10 @@ def evaluate(
             rows.append(row)
             brief = {k: v for k, v in row.items() if k not in ("real_missed", "real_curve")}
             print(json.dumps(brief), file=sys.stderr)
-    return {"rows": rows, "calibrated": calibrated, "markdown": _markdown(rows, iou, tile)}
+    return {"rows": rows, "calibrated": calibrated, "markdown": _markdown(rows, iou, tile, threads)}
 
 
-def _markdown(rows: list[dict[str, Any]], iou: float, tile: int) -> str:
+def _markdown(rows: list[dict[str, Any]], iou: float, tile: int, threads: int | None) -> str:
     def f(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
 
@@ -210,8 +210,10 @@ def _markdown(rows: list[dict[str, Any]], iou: float, tile: int) -> str:
     n_synth = rows[0]["synth_n"] if rows else 0
     note = (
         f"\n{n_real} real validation photos (openalpr eu+br, held out), {n_synth} synthetic "
-        "1280x720 scenes; speed on one 1280x720 frame, median, this machine. Frames longer than "
-        f"{tile} px are also read in tiles of that size (0: never).\n"
+        "1280x720 scenes; speed on one 1280x720 frame, median, this machine, "
+        f"threads: {threads or 'the backend default'}; the INT8 row runs f32 where it was "
+        f"not quantized. Frames longer than {tile} px are also read in tiles of that size "
+        "(0: never).\n"
     )
     return head + body + note
 
