@@ -5,14 +5,15 @@ from __future__ import annotations
 import openvino as ov
 import pytest
 
-from pipelines.recognition.detector import DEFAULT_WEIGHTS
+from pipelines.recognition.detector import DEFAULT_WEIGHTS, backend_files
 from pipelines.recognition.runtime import PINNING, compile_openvino
 
-_IR = DEFAULT_WEIGHTS.parent / "plate-detector_openvino_model" / "plate-detector.xml"
+_IR = backend_files(DEFAULT_WEIGHTS)["openvino"]
 
 
 def test_openvino_pins_threads_by_default_here() -> None:
-    """The premise of the setting below: left alone, the CPU plugin pins its threads."""
+    """The premise of the setting below: left alone, the CPU plugin pins its threads (measured on
+    Linux x86; another platform's default may differ, and this test with it)."""
     compiled = ov.Core().compile_model(str(_IR), "CPU", {"INFERENCE_NUM_THREADS": 1})
     assert compiled.get_property(PINNING) is True
 
