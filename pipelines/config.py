@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from pipelines.errors import ConfigError
-from pipelines.recognition.runtime import PRECISIONS
+from pipelines.recognition.runtime import MIN_IMAGE_SIZE, PRECISIONS
 
 __all__ = [
     "OCR_MODELS",
@@ -141,7 +141,7 @@ class RecognitionSettings:
     detector_weights: str = ""  # empty: the weights shipped in models/
     backend: str = "auto"  # detector backend
     confidence: float = 0.20  # calibrated on the real validation photos (models/plate-detector)
-    image_size: int = 640  # long side of the frame at detection, a multiple of 32
+    image_size: int = 640  # long side of the frame at detection, a multiple of 32, >= 128
     # Frames with a longer side than this are also read in overlapping tiles of this many pixels
     # (0: never), so small plates in large frames keep the size the detector was trained on.
     tile_size: int = 1280
@@ -186,9 +186,10 @@ class RecognitionSettings:
             )
         if not 0.0 < self.confidence < 1.0:
             raise ConfigError(f"recognition.confidence={self.confidence} must be in (0, 1)")
-        if self.image_size <= 0 or self.image_size % 32:
+        if self.image_size < MIN_IMAGE_SIZE or self.image_size % 32:
             raise ConfigError(
-                f"recognition.image_size={self.image_size} must be a positive multiple of 32"
+                f"recognition.image_size={self.image_size} must be a multiple of 32"
+                f" and at least {MIN_IMAGE_SIZE}"
             )
         if self.tile_size < 0:
             raise ConfigError(f"recognition.tile_size={self.tile_size} must be 0 (off) or positive")

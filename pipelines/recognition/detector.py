@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from pipelines.errors import RecognitionError
-from pipelines.recognition.runtime import compile_openvino
+from pipelines.recognition.runtime import MIN_IMAGE_SIZE, compile_openvino
 
 __all__ = [
     "BACKENDS",
@@ -210,8 +210,10 @@ class PlateDetector:
         """
         if backend != "auto" and backend not in BACKENDS:
             raise RecognitionError(f"backend={backend!r}; valid values: {['auto', *BACKENDS]}")
-        if imgsz % _STRIDE or imgsz <= 0:
-            raise RecognitionError(f"imgsz={imgsz} must be a positive multiple of {_STRIDE}")
+        if imgsz % _STRIDE or imgsz < MIN_IMAGE_SIZE:
+            raise RecognitionError(
+                f"imgsz={imgsz} must be a multiple of {_STRIDE} and at least {MIN_IMAGE_SIZE}"
+            )
         if not 0.0 < confidence < 1.0:
             raise RecognitionError(f"confidence={confidence} must be in (0, 1)")
         if tile and not 0 <= overlap < tile:
@@ -227,8 +229,9 @@ class PlateDetector:
                 continue
             try:
                 runner = _LOADERS[name](path, threads, precision)
-                # One tiny pass proves the file is a working model, not just a readable one.
-                out = runner(np.zeros((1, 3, _STRIDE * 2, _STRIDE * 2), np.float32))
+                # One small pass proves the file is a working model, not just a readable one;
+                # shaped as every view is, long side ``imgsz`` (see MIN_IMAGE_SIZE).
+                out = runner(np.zeros((1, 3, _STRIDE * 2, imgsz), np.float32))
                 if out.ndim != 3 or out.shape[1] != 5:
                     raise ValueError(f"output shape {out.shape}, expected (batch, 5, anchors)")
             except Exception as exc:  # noqa: BLE001 - any failure means: try the next backend

@@ -6,13 +6,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PINNING", "PRECISIONS", "compile_openvino", "resolve_precision"]
+__all__ = ["MIN_IMAGE_SIZE", "PINNING", "PRECISIONS", "compile_openvino", "resolve_precision"]
 
 # "auto": bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32. On such
 # CPUs bfloat16 runs faster with the same detections (docs/recognition.md, detector table);
 # without native support OpenVINO would emulate it, slower than float32.
 PRECISIONS = ("auto", "f32", "bf16")
 PINNING = "ENABLE_CPU_PINNING"  # the CPU plugin property, off for every model
+# The smallest detector input long side (recognition.image_size) accepted. The detector's INT8 IR
+# crashes the process (segfault; OpenVINO 2026.4 on a CPU with AMX) on an input whose two sides are
+# both 64 px or less; every view has the image size as its long side, so none can be that small.
+MIN_IMAGE_SIZE = 128
 
 
 def _core() -> Any:

@@ -196,9 +196,9 @@ def _sources(*changes: dict[str, object]) -> dict[str, str]:
         *[
             (
                 {"ALPR_RECOGNITION_IMAGE_SIZE": s},
-                f"recognition.image_size={s} must be a positive multiple of 32",
+                f"recognition.image_size={s} must be a multiple of 32 and at least 128",
             )
-            for s in ("0", "-32", "48")
+            for s in ("0", "-32", "48", "96")
         ],
         (
             {"ALPR_RECOGNITION_TILE_OVERLAP": "-1"},
@@ -316,7 +316,7 @@ def test_each_refusal_gives_its_whole_message(env: dict[str, str], message: str)
             {"ALPR_RECOGNITION_BACKEND": b, "ALPR_RECOGNITION_OCR_BACKEND": o}
             for b, o in [("openvino", "openvino"), ("onnx", "onnx"), ("pytorch", "auto")]
         ],
-        {"ALPR_RECOGNITION_CONFIDENCE": "0.001", "ALPR_RECOGNITION_IMAGE_SIZE": "32"},
+        {"ALPR_RECOGNITION_CONFIDENCE": "0.001", "ALPR_RECOGNITION_IMAGE_SIZE": "128"},
         {"ALPR_RECOGNITION_CONFIDENCE": "0.999"},
         {"ALPR_RECOGNITION_TILE_SIZE": "0", "ALPR_RECOGNITION_TILE_OVERLAP": "-5"},  # tiling off
         {"ALPR_RECOGNITION_TILE_OVERLAP": "0"},

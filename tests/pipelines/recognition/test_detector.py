@@ -140,6 +140,8 @@ def test_invalid_arguments_raise() -> None:
         PlateDetector.load(backend="tensorrt")
     with pytest.raises(RecognitionError, match="multiple of 32"):
         PlateDetector.load(imgsz=500)
+    with pytest.raises(RecognitionError, match="at least 128"):
+        PlateDetector.load(imgsz=96)
     with pytest.raises(RecognitionError, match="confidence"):
         PlateDetector.load(confidence=1.5)
 
