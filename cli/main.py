@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli._auth import invocation, settings_of
 from cli.alerts import alerts
 from cli.analytics import analytics
 from cli.audit import audit
@@ -27,7 +28,7 @@ from cli.serve import serve
 from cli.sharing import agreements, share
 from cli.users import users
 from pipelines import __version__
-from pipelines.config import Settings, load_settings
+from pipelines.config import Settings
 from pipelines.errors import AlprError
 
 HELP = """alpr-pipeline: ALPR camera drops to plate reads, under policy PP-9126.
@@ -63,11 +64,7 @@ Examples:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
-    ctx.obj = config_path
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return load_settings(ctx.obj)
+    ctx.obj = invocation(ctx).with_config(config_path)
 
 
 @contextmanager
@@ -103,7 +100,7 @@ def version() -> None:
 @click.pass_context
 def show_config(ctx: click.Context) -> None:
     """The settings in force, as JSON, secrets masked."""
-    click.echo(json.dumps(_settings(ctx).masked(), indent=2))
+    click.echo(json.dumps(settings_of(ctx).masked(), indent=2))
 
 
 @cli.group()
@@ -117,7 +114,7 @@ def services_up(ctx: click.Context) -> None:
     """Start SeaweedFS on the configured endpoint (no-op if it answers already)."""
     from pipelines.storage.seaweed import SeaweedServer
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     server = SeaweedServer(settings.s3, settings.data_dir / "seaweedfs")
     server.start()
     click.echo(f"SeaweedFS S3 at {settings.s3.endpoint_url} (data in {server.data_dir})", err=True)
@@ -129,7 +126,7 @@ def services_down(ctx: click.Context) -> None:
     """Stop the SeaweedFS started by `alpr services up`."""
     from pipelines.storage.seaweed import SeaweedServer
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     SeaweedServer(settings.s3, settings.data_dir / "seaweedfs").stop()
     click.echo("SeaweedFS stopped", err=True)
 
@@ -157,7 +154,7 @@ def _run_ingest(settings: Settings, as_of: datetime) -> dict[str, Any]:
 @click.pass_context
 def ingest(ctx: click.Context, as_of: datetime | None) -> None:
     """Register new objects of the drops bucket exactly once; rewrite touched images partitions."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
     click.echo(json.dumps(_run_ingest(settings, moment), indent=2))
 
@@ -177,7 +174,7 @@ def status(ctx: click.Context, fmt: str, day: datetime | None, as_of: datetime |
         latest_capture_day,
     )
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     counts = ingest_counts(settings)
     health_day = day.date() if day else latest_capture_day(settings)
     moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
@@ -209,7 +206,7 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
     from pipelines.ingest.sample import seed_sample_drop
     from pipelines.storage.seaweed import SeaweedServer
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     SeaweedServer(settings.s3, settings.data_dir / "seaweedfs").start()
     now = datetime.now(UTC)
     capture_day: date = day.date() if day else (now - timedelta(days=1)).date()
@@ -302,7 +299,7 @@ def recognize(
     from pipelines.errors import RecognitionError
     from pipelines.recognition.recognize import Recognizer, decode_image
 
-    recognizer = Recognizer.load(_settings(ctx).recognition)
+    recognizer = Recognizer.load(settings_of(ctx).recognition)
     files = list(_image_files(paths))
 
     def emit(path: str, plates: list[dict[str, Any]], error: str | None = None) -> None:
@@ -352,7 +349,7 @@ def recognize_partition_cmd(ctx: click.Context, day: datetime) -> None:
     """Recognize every image of one capture date into the detections and reads tables."""
     from pipelines.recognition.partition import recognize_partition
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     with _progress(None, f"recognize {day:%Y-%m-%d}") as tick:
         report = recognize_partition(settings, day.date(), run_id, progress=tick)

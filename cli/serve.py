@@ -17,7 +17,7 @@ from types import FrameType
 
 import click
 
-from pipelines.config import load_settings
+from cli._auth import invocation, settings_of
 
 __all__ = ["serve"]
 
@@ -39,14 +39,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """
     from pipelines.storage.catalog import upgrade_catalog
 
-    settings = load_settings(ctx.obj)
+    settings = settings_of(ctx)
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     if overrides:
         settings = settings.replace(web=overrides)  # checked here, before anything starts
     upgrade_catalog(settings.catalog_url)  # once at start-up; requests only check the schema
-    env = dict(os.environ)
-    if ctx.obj:
-        env["ALPR_CONFIG"] = os.path.abspath(ctx.obj)
+    called = invocation(ctx)
+    env = dict(called.environ)
+    if called.config_path:
+        env["ALPR_CONFIG"] = os.path.abspath(called.config_path)
     command = [sys.executable, "-m", "web", "--host", settings.web.host]
     command += ["--port", str(settings.web.port)]
     click.echo(f"alert review on http://{settings.web.host}:{settings.web.port}/", err=True)

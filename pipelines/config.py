@@ -766,6 +766,12 @@ class Settings:
                 changes[name] = value
         return dataclasses.replace(self, **changes)
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting as plain values (sections as dicts, paths as strings): what a TOML
+        settings file holds."""
+        out: dict[str, Any] = _as_dict(self)
+        return out
+
     def as_env(self) -> dict[str, str]:
         """Every setting as the ``ALPR_*`` variable that sets it: reproduces these settings in a
         subprocess (which then needs no TOML file)."""
@@ -784,12 +790,12 @@ class Settings:
             else:
                 env["ALPR_" + prefix.upper()] = str(value)
 
-        walk("", _as_dict(self))
+        walk("", self.as_dict())
         return env
 
     def masked(self) -> dict[str, Any]:
         """The settings as a nested dict with secrets masked, for ``alpr config``."""
-        out = _as_dict(self)
+        out = self.as_dict()
         out["s3"]["secret_access_key"] = "****"
         if out["web"]["session_secret"]:
             out["web"]["session_secret"] = "****"

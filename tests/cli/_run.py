@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli._auth import PASSWORD_ENV
+from cli._auth import PASSWORD_ENV, Invocation
 from cli.main import cli
 from pipelines.errors import AlprError
 from tests._users import FAST_AUTH_ENV
@@ -23,9 +23,15 @@ def alpr(
     env: dict[str, str], *args: str, password: str | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``alpr ARGS`` in this process; an ``AlprError`` exits 2 with ``error: ...`` on stderr, as
-    ``cli.main.main`` makes it."""
-    overlay: dict[str, str | None] = {**env, **FAST_AUTH_ENV, PASSWORD_ENV: password}
-    result = CliRunner().invoke(cli, list(args), input=stdin or "", env=overlay, prog_name="alpr")
+    ``cli.main.main`` makes it. The variables reach the command as its :class:`Invocation`'s
+    environment, never through ``os.environ`` (see there why)."""
+    environ = {**os.environ, **env, **FAST_AUTH_ENV}
+    environ.pop(PASSWORD_ENV, None)
+    if password is not None:
+        environ[PASSWORD_ENV] = password
+    result = CliRunner().invoke(
+        cli, list(args), input=stdin or "", obj=Invocation(environ=environ), prog_name="alpr"
+    )
     code, stderr = result.exit_code, result.stderr
     exc = result.exception
     if isinstance(exc, AlprError):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import faulthandler
+import signal
 from typing import Any
 
 
@@ -13,3 +15,10 @@ def test_every_dag_is_tagged_retried_and_not_catching_up(dag_bag: Any) -> None:
         assert "alpr" in dag.tags, dag_id
         assert dag.default_args.get("retries", 0) >= 1, dag_id
         assert dag.catchup is False, dag_id
+
+
+def test_a_segfault_after_parsing_still_crashes(dag_bag: Any) -> None:
+    # Airflow's parser leaves a Python SIGSEGV handler, which turns a native crash into an
+    # endless loop; conftest's autouse fixture puts the default back, faulthandler's first.
+    assert signal.getsignal(signal.SIGSEGV) == signal.SIG_DFL
+    assert faulthandler.is_enabled()
