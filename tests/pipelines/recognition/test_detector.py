@@ -22,6 +22,7 @@ from pipelines.recognition.detector import (
     DEFAULT_WEIGHTS,
     Detection,
     PlateDetector,
+    auto_order,
     backend_files,
     tile_grid,
 )
@@ -154,9 +155,21 @@ def test_auto_falls_back_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "openvino" in caplog.text and "does not exist" in caplog.text
 
 
-def test_auto_prefers_the_int8_model_and_any_file_names_all_four(detector: PlateDetector) -> None:
-    assert detector.backend == "openvino-int8"
-    assert detector.path.parent.name == "plate-detector_int8_openvino_model"
+@pytest.mark.parametrize(
+    ("precision", "first", "folder"),
+    [
+        ("f32", "openvino-int8", "plate-detector_int8_openvino_model"),
+        ("bf16", "openvino", "plate-detector_openvino_model"),
+    ],
+)
+def test_auto_prefers_int8_except_in_bfloat16(precision: str, first: str, folder: str) -> None:
+    detector = PlateDetector.load(precision=precision)
+    assert detector.backend == first
+    assert detector.path.parent.name == folder
+    assert auto_order(precision) == (first, *(b for b in BACKENDS if b != first))
+
+
+def test_any_file_names_all_four() -> None:
     files = backend_files(DEFAULT_WEIGHTS)
     assert [files[b].exists() for b in BACKENDS] == [True] * 4
     assert len(set(files.values())) == 4
