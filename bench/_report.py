@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["write_section"]
+__all__ = ["cpu_description", "write_section"]
+
+
+def cpu_description() -> str:
+    """The CPU's name and whether it computes bfloat16 natively: speeds depend on both."""
+    from pipelines.recognition.runtime import resolve_precision
+
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    native = resolve_precision("auto") == "bf16"
+    return f"{names[0] if names else 'CPU'}, {'native' if native else 'no native'} bfloat16"
 
 
 def write_section(path: Path, heading: str, text: str) -> None:

@@ -28,7 +28,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._boxes import match_boxes
-from bench._report import write_section
+from bench._report import cpu_description, write_section
 from pipelines.config import RecognitionSettings
 from pipelines.recognition.detector import (
     BACKENDS,
@@ -36,27 +36,11 @@ from pipelines.recognition.detector import (
     Detection,
     PlateDetector,
 )
-from pipelines.recognition.runtime import resolve_precision
 from pipelines.training.dataset import read_real_labels
 from pipelines.training.synth import render_scene
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.951, 0.05))
 FLOOR = 0.05
-
-
-def _cpu() -> str:
-    """The CPU's name and whether it computes bfloat16 natively: the speeds depend on both."""
-    names = (
-        [
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ]
-        if Path("/proc/cpuinfo").is_file()
-        else []
-    )
-    native = resolve_precision("auto") == "bf16"
-    return f"{names[0] if names else 'CPU'}, {'native' if native else 'no native'} bfloat16"
 
 
 def _load_real(data_root: Path | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -227,7 +211,7 @@ def _markdown(rows: list[dict[str, Any]], iou: float, tile: int, threads: int | 
     note = (
         f"\n{n_real} real validation photos (openalpr eu+br, held out), {n_synth} synthetic "
         "1280x720 scenes; speed on one 1280x720 frame, median, this machine "
-        f"({_cpu()}), threads: {threads or 'the backend default'}; the INT8 rows run what was "
+        f"({cpu_description()}), threads: {threads or 'the backend default'}; the INT8 rows run what was "
         f"not quantized in their precision. Frames longer than {tile} px are also read in tiles "
         "of that size (0: never).\n"
     )

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._report import write_section
+from bench._report import cpu_description, write_section
 from bench.ingest_throughput import _free_port, own_peak_mib
 from pipelines import ingest
 from pipelines.config import load_settings
@@ -214,7 +214,7 @@ def main() -> None:
             "## Recognition throughput",
             "",
             f"`python bench/recognition_throughput.py --frames {n} --plates-per-frame "
-            f"{args.plates_per_frame}` on {os.cpu_count()} cores, "
+            f"{args.plates_per_frame}` on {os.cpu_count()} cores ({cpu_description()}), "
             f"{datetime.now(UTC):%Y-%m-%d}; 1280x720 JPEG scenes, {first['plates']} plates; "
             f"detector on {first['detector']}, {first['workers']} batch workers, OCR on "
             f"{first['ocr_backend']}; OpenVINO precision {first['precision']}. End to end is "
