@@ -36,7 +36,7 @@ class Invocation:
     From a shell that is ``os.environ``. A program that runs ``alpr`` in its own process (the
     tests, through click's runner) passes a mapping as ``obj`` instead of changing
     ``os.environ``: setenv is not thread-safe, and once polars has read from S3 one of its
-    threads reads the environment every 100 ms (a test worker died there, in getenv).
+    threads reads the environment every 100 ms (a test worker's thread segfaulted there).
     """
 
     config_path: str | None = None
