@@ -105,10 +105,8 @@ EQUIVALENT: dict[str, str] = {
     **{
         f"{_CONFIG}ǁSettingsǁmasked__mutmut_{n}": "url.split('/', k)[0] and [2] are the same for "
         "any maxsplit k of 2 or more, or none"
-        for n in (47, 50, 55, 58)
+        for n in (46, 49, 54, 57)
     },
-    f"{_CONFIG}ǁRecognitionSettingsǁ__post_init____mutmut_38": "image_size 1 is refused either "
-    "way: it is no multiple of 32",
     f"{_CONFIG}ǁHotlistSourceǁ__post_init____mutmut_40": "split('/', 2)[0] is split('/', 1)[0]",
     f"{_CONFIG}ǁHotlistSourceǁ__post_init____mutmut_36": "split('/')[0] is split('/', 1)[0]",
     f"{_CHECKS}_exif_time__mutmut_16": "also stripping 'X': an EXIF date never starts or ends so",
