@@ -109,9 +109,10 @@ def auto_order(precision: str) -> tuple[str, ...]:
     """The order ``backend="auto"`` tries the backends in, for ``precision`` (``"auto"`` asks the
     CPU). INT8 first, except in bfloat16: one thread, 1280x720, the f32 IR run in bfloat16 took
     25.9 ms a frame against 28.3 for the INT8 IR on a CPU with AMX (docs/recognition.md), with
-    nothing lost to quantization; at float32 INT8 is the fastest (21.3 vs 28.0 ms, AVX2 only)."""
+    nothing lost to quantization; at float32 INT8 is the fastest (21.3 vs 28.0 ms on an AVX2-only
+    CPU, a one-off timing of 30 frames)."""
     if resolve_precision(precision) == "bf16":
-        return ("openvino", "openvino-int8", "onnx", "pytorch")
+        return ("openvino", *(b for b in BACKENDS if b != "openvino"))
     return BACKENDS
 
 

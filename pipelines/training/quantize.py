@@ -2,9 +2,9 @@
 
     alpr train detector --quantize-only      # models/plate-detector: f32 IR in, INT8 IR beside it
 
-On a CPU without bfloat16 (AVX2 only, as the development machine) the f32 IR is what runs; the
-INT8 one detects faster at the same recall (figures in docs/recognition.md), and
-``PlateDetector.load`` prefers it where it is shipped.
+On a CPU without native bfloat16 (AVX2 only) the f32 IR runs in float32; the INT8 one detects
+faster at the same recall (figures in docs/recognition.md), and ``PlateDetector.load`` prefers it
+there (``detector.auto_order``). Where bfloat16 is native, the f32 IR run in it is faster still.
 
 Calibration uses frames of the kind the detector trained on, never its validation photos: the
 training split of the real photos (``dataset.read_real_labels``) and synthetic scenes, half of

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from click.testing import CliRunner
 
-from cli._auth import Invocation
-from cli.main import cli
 from pipelines.config import load_settings
 from pipelines.errors import ConfigError
+from tests.cli._run import alpr
 
 SECRET = "a-session-secret-of-forty-characters-xx"
 
@@ -39,8 +36,7 @@ def test_session_secret_comes_from_the_environment_and_is_masked() -> None:
 
 
 def test_alpr_config_does_not_print_the_session_secret() -> None:
-    environ = {**os.environ, "ALPR_WEB_SESSION_SECRET": SECRET}
-    result = CliRunner().invoke(cli, ["config"], obj=Invocation(environ=environ))
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["web"]["session_secret"] == "****"
-    assert SECRET not in result.output
+    result = alpr({"ALPR_WEB_SESSION_SECRET": SECRET}, "config")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["web"]["session_secret"] == "****"
+    assert SECRET not in result.stdout + result.stderr
