@@ -381,6 +381,11 @@ def train() -> None:
 @click.option("--n-synthetic", default=800, show_default=True, help="synthetic scenes to render")
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option(
+    "--init",
+    type=click.Path(dir_okay=False, exists=True),
+    help="fine-tune these weights (e.g. models/plate-detector/plate-detector.pt)",
+)
+@click.option(
     "--quantize-only",
     is_flag=True,
     help="only quantize the shipped OpenVINO model to INT8 (models/plate-detector)",
@@ -394,6 +399,7 @@ def train_detector_cmd(
     imgsz: int,
     n_synthetic: int,
     resume: bool,
+    init: str | None,
     quantize_only: bool,
     out: str,
 ) -> None:
@@ -418,6 +424,7 @@ def train_detector_cmd(
         n_synthetic=n_synthetic,
         hours=hours,
         resume=resume,
+        init=Path(init) if init else None,
         command=shlex.join(["alpr", "train", "detector", *sys.argv[3:]]),
     )
     click.echo(

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from PIL import Image
 
-from pipelines.training.synth import render_scene
+from pipelines.training.synth import SMALL_PLATES, render_scene
 
 __all__ = [
     "DEFAULT_DATA_ROOT",
@@ -232,10 +232,19 @@ def _real_crops(job: _RealJob) -> list[tuple[str, Image.Image, str]]:
 
 def _synth_crops(job: _SynthJob) -> list[tuple[str, Image.Image, str]]:
     rng = np.random.default_rng([job.seed, 7, job.index])
-    scene = render_scene(rng)
+    # A third of the scenes are a lane camera's: one US plate 50-130 px wide in 1280x720.
+    small = job.index % 3 == 2
+    scene = (
+        render_scene(rng, n_plates=1, plate_width=SMALL_PLATES, style="us")
+        if small
+        else (render_scene(rng))
+    )
     boxes = np.array([p.box for p in scene.plates], dtype=float).reshape(-1, 4)
-    scale = job.infer_size / max(scene.image.size) * _zoom(rng)
-    if len(boxes):
+    scale = job.infer_size / max(scene.image.size) * (1.0 if small else _zoom(rng))
+    if scene.overlays and rng.random() < 0.35:  # centred on the camera's text: a hard negative
+        text_box = np.array(scene.overlays[int(rng.integers(len(scene.overlays)))], float)
+        center = _positive_center(rng, text_box, scale, job.crop)
+    elif len(boxes):
         target = boxes[int(rng.integers(len(boxes)))]
         center = _positive_center(rng, target, scale, job.crop)
     else:

@@ -27,14 +27,13 @@ from pipelines.config import RecognitionSettings
 from pipelines.recognition.detector import INT8_SUFFIX, PlateDetector
 from pipelines.recognition.recognize import decode_image
 from pipelines.training.dataset import read_real_labels
-from pipelines.training.synth import render_scene
+from pipelines.training.synth import SMALL_PLATES, render_scene
 
 __all__ = ["CALIBRATION_SEED", "calibration_frames", "quantize_detector"]
 
 log = logging.getLogger(__name__)
 
 CALIBRATION_SEED = 777  # not a seed of the evaluation scenes (bench/eval_*.py)
-SMALL_PLATES = (50, 130)  # px wide in a 1280x720 frame, for half the synthetic scenes
 
 
 def calibration_frames(

@@ -18,7 +18,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from pipelines.recognition._ultralytics import bundled_font_dir
 
 __all__ = [
+    "OVERLAY_RATE",
     "PLATE_STYLES",
+    "SMALL_PLATES",
     "US_FORMATS",
     "SyntheticPlate",
     "SyntheticScene",
@@ -47,6 +49,10 @@ _SLOGANS = (
 _EU_CODES = ("D", "F", "NL", "I", "E", "PL", "B", "CZ", "GB", "A", "P", "SK")
 _BADGES = ("RENAULT", "FIAT", "GOL", "PUNTO", "FORD", "CIVIC", "COROLLA", "SPORT", "4x4",
            "HYBRID", "TDI", "1.6", "ELX", "FIESTA", "UNO", "LIMITED")  # fmt: skip
+_LANES = ("NB", "SB", "EB", "WB", "NB LANE 2", "SB LN1", "ENTRY", "EXIT GATE")
+_SITES = ("I-95 MM 42", "MAIN ST & 5TH", "US-1 N", "HWY 101 S", "TOLL PLAZA 3", "PD LOT B")
+OVERLAY_RATE = 0.4  # of scenes with a camera's burned-in text
+SMALL_PLATES = (50, 130)  # px wide in a 1280x720 frame: a lane camera's far plates
 _WORDS = ("OPEN", "STOP", "PARKING", "EXIT", "SALE", "HOTEL", "PIZZA", "BUS", "TAXI", "CAFE")
 
 
@@ -60,6 +66,7 @@ class SyntheticPlate:
 class SyntheticScene:
     image: Image.Image  # RGB
     plates: list[SyntheticPlate]
+    overlays: tuple[tuple[int, int, int, int], ...] = ()  # burned-in camera text: not plates
 
 
 @cache
@@ -67,8 +74,14 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(bundled_font_dir() / name), size)
 
 
-_PLATE_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf")
-_BAND_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-Oblique.ttf")
+# Plate characters in five faces, each drawn thinner or bolder (_fit_text's weight): real plates
+# range from thin condensed gothics to heavy embossed ones, and a model that saw three faces at
+# one weight learnt their glyphs rather than the characters.
+_PLATE_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf",
+                "DejaVuSans.ttf", "cmss10.ttf")  # fmt: skip
+_BAND_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-Oblique.ttf",
+               "DejaVuSerif-BoldItalic.ttf")  # fmt: skip
+_OVERLAY_FONTS = ("DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf")
 
 
 def plate_text(rng: np.random.Generator, style: str = "us") -> str:
@@ -88,13 +101,23 @@ def _rgb(rng: np.random.Generator, lo: int = 0, hi: int = 256) -> tuple[int, int
 
 
 def _fit_text(
-    draw_size: tuple[int, int], text: str, font_name: str, color: tuple[int, int, int]
+    draw_size: tuple[int, int],
+    text: str,
+    font_name: str,
+    color: tuple[int, int, int],
+    weight: int = 0,
 ) -> Image.Image:
-    """Text rendered large, then squeezed into ``draw_size`` (plates use condensed faces)."""
+    """Text rendered large, then squeezed into ``draw_size`` (plates use condensed faces);
+    ``weight`` > 0 thickens the strokes by that many pixels a side at the large size, < 0 thins
+    them."""
     font = _font(font_name, 96)
     left, top, right, bottom = (int(v) for v in font.getbbox(text))
-    tile = Image.new("RGBA", (right - left + 8, bottom - top + 8), (0, 0, 0, 0))
-    ImageDraw.Draw(tile).text((4 - left, 4 - top), text, font=font, fill=(*color, 255))
+    pad = 4 + abs(weight)
+    tile = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text((pad - left, pad - top), text, font=font, fill=(*color, 255))
+    if weight:
+        grow = ImageFilter.MaxFilter if weight > 0 else ImageFilter.MinFilter
+        tile.putalpha(tile.getchannel("A").filter(grow(2 * abs(weight) + 1)))
     return tile.resize(draw_size, Image.Resampling.LANCZOS)
 
 
@@ -104,10 +127,55 @@ def _paste_text(
     text: str,
     font_name: str,
     color: tuple[int, int, int],
+    weight: int = 0,
 ) -> None:
     x1, y1, x2, y2 = box
-    tile = _fit_text((max(1, x2 - x1), max(1, y2 - y1)), text, font_name, color)
+    tile = _fit_text((max(1, x2 - x1), max(1, y2 - y1)), text, font_name, color, weight)
     img.paste(tile, (x1, y1), tile)
+
+
+def _plate_art(rng: np.random.Generator, img: Image.Image, bg: tuple[int, int, int]) -> None:
+    """Faint scenery behind the characters (mountains, a sun, waves), as many states print."""
+    w, h = img.size
+    draw = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(1, 4))):
+        tint = tuple(int(np.clip(c + rng.integers(-90, 60), 0, 255)) for c in bg)
+        kind = int(rng.integers(3))
+        if kind == 0:  # a ridge of mountains along the lower half
+            xs = np.linspace(0, w, int(rng.integers(4, 9)))
+            ys = h * rng.uniform(0.45, 0.85, len(xs))
+            draw.polygon([(0, h), *zip(xs.tolist(), ys.tolist(), strict=True), (w, h)], fill=tint)
+        elif kind == 1:  # a sun or a seal
+            r = h * rng.uniform(0.1, 0.35)
+            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tint)
+        else:  # waves or stripes
+            y0, amp = h * rng.uniform(0.2, 0.9), h * rng.uniform(0.02, 0.08)
+            xs = np.arange(0, w + 8, 8)
+            ys = y0 + amp * np.sin(xs / w * rng.uniform(4, 14) + rng.uniform(0, 6))
+            draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=tint,
+                      width=int(rng.integers(2, 10)))  # fmt: skip
+
+
+def _emblem(rng: np.random.Generator, img: Image.Image, box: tuple[int, int, int, int]) -> None:
+    """A graphic beside the number (a state outline, a logo, a flag) that is not a character."""
+    x1, y1, x2, y2 = box
+    draw = ImageDraw.Draw(img)
+    colour = _rgb(rng)
+    kind = int(rng.integers(3))
+    if kind == 0:
+        n = int(rng.integers(5, 9))
+        pts = np.stack([rng.uniform(x1, x2, n), rng.uniform(y1, y2, n)], axis=1)
+        centre = pts.mean(axis=0)
+        order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
+        draw.polygon([tuple(p) for p in pts[order].tolist()], fill=colour)
+    elif kind == 1:
+        draw.ellipse(box, fill=colour, outline=_rgb(rng), width=int(rng.integers(1, 5)))
+    else:
+        draw.rectangle(box, fill=colour)
+        for k in range(int(rng.integers(2, 6))):
+            y = y1 + (y2 - y1) * (k + 0.5) / 6
+            draw.line((x1, y, x2, y), fill=_rgb(rng), width=max(1, (y2 - y1) // 12))
 
 
 def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
@@ -121,29 +189,78 @@ def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
         grad = np.linspace(0, 1, h)[:, None, None]
         arr = (1 - grad) * top + grad * np.array(bg, dtype=float)
         img = Image.fromarray(np.broadcast_to(arr, (h, w, 3)).astype(np.uint8))
+    if rng.random() < 0.35:
+        _plate_art(rng, img, bg)
     band = _rgb(rng, 0, 200)
     state = _STATES[int(rng.integers(len(_STATES)))]
+    if rng.random() < 0.4:  # "California", "Arkansas": many states print mixed case
+        state = state.title()
     _paste_text(img, (int(w * rng.uniform(0.15, 0.3)), 10, int(w * rng.uniform(0.7, 0.85)), 52),
-                state, _BAND_FONTS[int(rng.integers(3))], band)  # fmt: skip
+                state, _BAND_FONTS[int(rng.integers(len(_BAND_FONTS)))], band)  # fmt: skip
     if rng.random() < 0.8:
         slogan = _SLOGANS[int(rng.integers(len(_SLOGANS)))]
         _paste_text(img, (int(w * 0.25), h - 44, int(w * 0.75), h - 14), slogan,
-                    _BAND_FONTS[int(rng.integers(3))], band)  # fmt: skip
+                    _BAND_FONTS[int(rng.integers(len(_BAND_FONTS)))], band)  # fmt: skip
     font = _PLATE_FONTS[int(rng.integers(len(_PLATE_FONTS)))]
-    x0 = 30
+    weight = int(rng.integers(-2, 5))
+    left, right = 30, w - 30
+    if rng.random() < 0.2:  # a graphic on one side of the number, not a character
+        side = int(rng.uniform(50, 90))
+        if rng.random() < 0.6:
+            _emblem(rng, img, (left, 70, left + side, 70 + side))
+            left += side + 8
+        else:
+            _emblem(rng, img, (right - side, 70, right, 70 + side))
+            right -= side + 8
     if rng.random() < 0.2 and len(text) >= 6:  # two small stacked characters on the left
-        _paste_text(img, (30, 70, 62, 120), text[0], font, ink)
-        _paste_text(img, (30, 125, 62, 175), text[1], font, ink)
-        x0 = 74
+        _paste_text(img, (left, 70, left + 32, 120), text[0], font, ink, weight)
+        _paste_text(img, (left, 125, left + 32, 175), text[1], font, ink, weight)
+        left += 44
         body = text[2:]
     else:
         body = text
-    if rng.random() < 0.3 and len(body) >= 6:  # a dash or a gap between groups
-        cut = len(body) // 2
-        body = body[:cut] + ("-" if rng.random() < 0.5 else " ") + body[cut:]
-    _paste_text(img, (x0, 62, w - 30, 184), body, font, ink)
+    # Characters keep a plate face's proportions (about half as wide as tall, a little spacing):
+    # a short vanity plate leaves the plate's sides empty instead of stretching its letters.
+    top = int(rng.uniform(56, 72))
+    bottom = top + int(rng.uniform(105, 128))
+    pitch = (bottom - top) * rng.uniform(0.46, 0.64)
+    groups = [body]
+    if rng.random() < 0.4 and len(body) >= 5:  # a gap between two groups, with a mark or not
+        cut = len(body) // 2 + int(rng.integers(-1, 1))
+        groups = [body[:cut], body[cut:]]
+    gap = pitch * rng.uniform(0.5, 1.0) if len(groups) == 2 else 0.0
+    span = min(right - left, pitch * len(body) + gap)
+    scale = span / (pitch * len(body) + gap)
+    x = left + (right - left - span) * rng.uniform(0.3, 0.7)
+    for k, group in enumerate(groups):
+        gw = pitch * scale * len(group)
+        _paste_text(img, (int(x), top, int(x + gw), bottom), group, font, ink, weight)
+        x += gw
+        if k == 0 and len(groups) == 2:
+            _separator(rng, img, (int(x), top, int(x + gap * scale), bottom), ink)
+            x += gap * scale
     _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=ink)
     return img
+
+
+def _separator(
+    rng: np.random.Generator,
+    img: Image.Image,
+    box: tuple[int, int, int, int],
+    ink: tuple[int, int, int],
+) -> None:
+    """What a plate prints between its groups: a dash, a dot, a small emblem, or nothing."""
+    x1, y1, x2, y2 = box
+    cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, max(2.0, (x2 - x1) * 0.25)
+    draw = ImageDraw.Draw(img)
+    kind = int(rng.integers(4))
+    if kind == 0:
+        draw.rectangle((x1 + (x2 - x1) * 0.15, cy - r * 0.4, x2 - (x2 - x1) * 0.15, cy + r * 0.4),
+                       fill=ink)  # fmt: skip
+    elif kind == 1:
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=ink)
+    elif kind == 2:
+        _emblem(rng, img, (int(x1), int(cy - (x2 - x1) / 2), int(x2), int(cy + (x2 - x1) / 2)))
 
 
 def _eu_plate(rng: np.random.Generator, text: str) -> Image.Image:
@@ -457,4 +574,52 @@ def render_scene(
             if box[2] - box[0] >= 8 and box[3] - box[1] >= 4:
                 plates.append(SyntheticPlate(text=text, box=box))
     out = _photometric(rng, img, [p.box for p in plates])
-    return SyntheticScene(image=out, plates=plates)
+    overlays = _overlays(rng, out, [p.box for p in plates]) if rng.random() < OVERLAY_RATE else []
+    return SyntheticScene(image=out, plates=plates, overlays=tuple(overlays))
+
+
+def _overlay_text(rng: np.random.Generator) -> str:
+    """A camera's burned-in line: a timestamp, a camera or site name, a lane, a speed."""
+    y, mo, d = int(rng.integers(2019, 2031)), int(rng.integers(1, 13)), int(rng.integers(1, 29))
+    hh, mm, ss = int(rng.integers(0, 24)), int(rng.integers(0, 60)), int(rng.integers(0, 60))
+    kinds = (
+        f"{y}-{mo:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}",
+        f"{mo:02d}/{d:02d}/{y} {hh % 12 or 12:02d}:{mm:02d}:{ss:02d} {'AM' if hh < 12 else 'PM'}",
+        f"CAM {int(rng.integers(1, 40)):02d} {_LANES[int(rng.integers(len(_LANES)))]}",
+        f"{_SITES[int(rng.integers(len(_SITES)))]} LN {int(rng.integers(1, 5))}",
+        f"SPEED {int(rng.integers(15, 90))} MPH",
+        f"ALPR-{int(rng.integers(1, 99)):02d} {y}{mo:02d}{d:02d}{hh:02d}{mm:02d}{ss:02d}",
+    )
+    return kinds[int(rng.integers(len(kinds)))]
+
+
+def _overlays(
+    rng: np.random.Generator, img: Image.Image, plates: list[tuple[int, int, int, int]]
+) -> list[tuple[int, int, int, int]]:
+    """One or two lines of camera text along the top or bottom edge, clear of the plates
+    (hard negatives: a detector fired on a camera's timestamp in unseen photos); their boxes."""
+    w, h = img.size
+    draw = ImageDraw.Draw(img)
+    boxes: list[tuple[int, int, int, int]] = []
+    size = max(8, int(h * rng.uniform(0.018, 0.045)))
+    font = _font(_OVERLAY_FONTS[int(rng.integers(len(_OVERLAY_FONTS)))], size)
+    top = rng.random() < 0.6
+    y = int(rng.uniform(0.005, 0.03) * h) if top else int(h * rng.uniform(0.93, 0.97)) - size
+    fill = (255, 255, 255) if rng.random() < 0.6 else (255, 230, 40)
+    backed = rng.random() < 0.5  # on a black bar, or outlined
+    for _ in range(int(rng.integers(1, 3))):
+        text = _overlay_text(rng)
+        left, t, right, b = (int(v) for v in font.getbbox(text))
+        tw, th = right - left + 6, b - t + 6
+        x = int(rng.uniform(0.005, 0.03) * w) if rng.random() < 0.6 else w - tw - int(0.02 * w)
+        box = (max(0, x), max(0, y), min(w, x + tw), min(h, y + th))
+        if any(not (box[2] <= p[0] or p[2] <= box[0] or box[3] <= p[1] or p[3] <= box[1])
+               for p in plates):  # fmt: skip
+            continue
+        if backed:
+            draw.rectangle(box, fill=(0, 0, 0))
+        draw.text((x + 3 - left, y + 3 - t), text, font=font, fill=fill,
+                  stroke_width=0 if backed else max(1, size // 12), stroke_fill=(0, 0, 0))  # fmt: skip
+        boxes.append(box)
+        y = y + th + 2 if top else y - th - 2
+    return boxes

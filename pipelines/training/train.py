@@ -137,6 +137,9 @@ class _ThreadGovernor:
         self.last = now
 
 
+INIT_FILE = "init.txt"  # in a run's folder: the weights it started from, for the model card
+
+
 def train_detector(
     out_dir: Path,
     epochs: int,
@@ -155,6 +158,7 @@ def train_detector(
     resume: bool = False,
     evaluate: bool = True,
     calibration: int = 150,
+    init: Path | None = None,
 ) -> TrainResult:
     """Train from scratch (no downloaded weights), export and write the model card.
 
@@ -165,7 +169,8 @@ def train_detector(
     a run on a shared machine within its budget. ``resume`` continues ``out_dir``'s interrupted
     run from its last epoch (``hours`` then counts from the resume). ``evaluate`` measures the
     exports on full photos for the card (``bench/eval_detector.py``, most of a tiny run's time).
-    ``calibration``: frames of each kind the INT8 export is calibrated on.
+    ``calibration``: frames of each kind the INT8 export is calibrated on. ``init`` starts from
+    those weights (the project's own, e.g. the shipped model) instead of from scratch.
     """
     if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
         data_root = DEFAULT_DATA_ROOT
@@ -174,6 +179,8 @@ def train_detector(
     (out_dir / "command.txt").write_text(
         command or f"train_detector(epochs={epochs}, imgsz={imgsz})"
     )
+    if init is not None and not resume:
+        (out_dir / INIT_FILE).write_text(f"`{init.name}` (sha256 {sha256_file(init)[:12]})")
     started = time.monotonic()
     summary = _dataset(out_dir, data_root, n_synthetic, workers, seed, crop=imgsz)
     log.info("dataset ready in %.0f s: %s", time.monotonic() - started, summary)
@@ -193,7 +200,8 @@ def train_detector(
             log.info("torch threads during training: %d", torch.get_num_threads())
 
     last = out_dir / "run" / "weights" / "last.pt"
-    model = YOLO(str(last) if resume else model_cfg, task="detect")
+    start = str(last) if resume else str(init) if init is not None else model_cfg
+    model = YOLO(start, task="detect")
     model.add_callback("on_train_epoch_start", _threads)
     model.add_callback("on_train_batch_end", _ThreadGovernor(threads))
     train_started = time.monotonic()
@@ -285,7 +293,10 @@ def finalize_detector(
     command = (
         (out_dir / "command.txt").read_text().strip() if (out_dir / "command.txt").exists() else ""
     )
-    write_model_card(result, command=command, model_cfg=_architecture(weights), extra=note)
+    origin = (out_dir / INIT_FILE).read_text().strip() if (out_dir / INIT_FILE).exists() else ""
+    write_model_card(
+        result, command=command, model_cfg=_architecture(weights), extra=note, origin=origin
+    )
     (model_dir / "train_result.json").write_text(
         json.dumps(
             {**asdict(result), "weights": weights.name,
@@ -450,9 +461,14 @@ def _evaluate(weights: Path, data_root: Path | None) -> dict[str, Any]:
 
 
 def write_model_card(
-    result: TrainResult, command: str, model_cfg: str = "yolo11n.yaml", extra: str = ""
+    result: TrainResult,
+    command: str,
+    model_cfg: str = "yolo11n.yaml",
+    extra: str = "",
+    origin: str = "",
 ) -> Path:
-    """``MODEL_CARD.md`` next to the weights: data, command, metrics, hash and licence."""
+    """``MODEL_CARD.md`` next to the weights: data, command, metrics, hash and licence;
+    ``origin`` names the weights training started from, if not from scratch."""
     ds = result.dataset
     files = [result.weights, *result.exports.values()]
     sizes = "\n".join(f"| `{p.name}` | {_size(p) / 1e6:.1f} MB |" for p in files if p.exists())
@@ -465,7 +481,7 @@ def write_model_card(
         )
     card = f"""# Plate detector
 
-Nano YOLO (`{model_cfg}`) trained from scratch (no pretrained weights) to find licence plates.
+Nano YOLO (`{model_cfg}`) {f"fine-tuned from {origin}, itself " if origin else ""}trained from scratch (no pretrained weights) to find licence plates.
 One class, `plate`.
 
 ## Training
@@ -535,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         "--resume", action="store_true", help="continue the interrupted run in --out"
     )
     parser.add_argument("--note", default="", help="extra paragraph for the model card")
+    parser.add_argument("--init", type=Path, default=None, help="start from these weights")
     parser.add_argument(
         "--finalize", action="store_true", help="only export, evaluate and write the card of --out"
     )
@@ -563,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             hours=args.hours,
             resume=args.resume,
+            init=args.init,
             command=shlex.join(
                 ["python", "-m", "pipelines.training.train", *(argv or sys.argv[1:])]
             ),
