@@ -24,6 +24,7 @@ __all__ = [
     "US_FORMATS",
     "SyntheticPlate",
     "SyntheticScene",
+    "number_layout",
     "plate_text",
     "render_plate",
     "render_scene",
@@ -219,28 +220,46 @@ def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
         body = text[2:]
     else:
         body = text
-    # Characters keep a plate face's proportions (about half as wide as tall, a little spacing):
-    # a short vanity plate leaves the plate's sides empty instead of stretching its letters.
+    groups, gap = number_layout(rng, body, left, right)
+    for text_box, group in groups:
+        _paste_text(img, text_box, group, font, ink, weight)
+    if gap is not None:
+        _separator(rng, img, gap, ink)
+    _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=ink)
+    return img
+
+
+def number_layout(
+    rng: np.random.Generator, body: str, left: int, right: int
+) -> tuple[list[tuple[tuple[int, int, int, int], str]], tuple[int, int, int, int] | None]:
+    """Where a US plate's number goes between columns ``left`` and ``right`` of the 480 x 240
+    plate: one or two groups (box, characters) and the box of the gap between them, if any.
+
+    Characters keep a plate face's proportions (0.46-0.64 as wide as tall, spacing included) and
+    are only narrowed where the number would not fit: a short vanity plate leaves the plate's
+    sides empty instead of stretching its letters across it.
+    """
     top = int(rng.uniform(56, 72))
     bottom = top + int(rng.uniform(105, 128))
     pitch = (bottom - top) * rng.uniform(0.46, 0.64)
-    groups = [body]
+    texts = [body]
     if rng.random() < 0.4 and len(body) >= 5:  # a gap between two groups, with a mark or not
         cut = len(body) // 2 + int(rng.integers(-1, 1))
-        groups = [body[:cut], body[cut:]]
-    gap = pitch * rng.uniform(0.5, 1.0) if len(groups) == 2 else 0.0
+        texts = [body[:cut], body[cut:]]
+    gap = pitch * rng.uniform(0.5, 1.0) if len(texts) == 2 else 0.0
     span = min(right - left, pitch * len(body) + gap)
     scale = span / (pitch * len(body) + gap)
     x = left + (right - left - span) * rng.uniform(0.3, 0.7)
-    for k, group in enumerate(groups):
-        gw = pitch * scale * len(group)
-        _paste_text(img, (int(x), top, int(x + gw), bottom), group, font, ink, weight)
-        x += gw
-        if k == 0 and len(groups) == 2:
-            _separator(rng, img, (int(x), top, int(x + gap * scale), bottom), ink)
+    groups: list[tuple[tuple[int, int, int, int], str]] = []
+    gap_box = None
+    for k, text in enumerate(texts):
+        width = pitch * scale * len(text)
+        groups.append(((int(x), top, int(x + width), bottom), text))
+        x += width
+        if k == 0 and len(texts) == 2:
+            gap_box = (int(x), top, int(x + gap * scale), bottom)
             x += gap * scale
-    _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=ink)
-    return img
+    return groups, gap_box
 
 
 def _separator(

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.training.dataset import DEFAULT_DATA_ROOT, build_dataset, real_split
+from pipelines.training.dataset import (
+    DEFAULT_DATA_ROOT,
+    _synth_crops,
+    _SynthJob,
+    build_dataset,
+    real_split,
+)
 
 
 def _check_yolo_dir(root: Path) -> dict[str, list[str]]:
@@ -94,3 +100,16 @@ def test_real_dataset_never_trains_on_val(tmp_path: Path) -> None:
         for s in stems["val"]
     ]
     assert np.all(np.array(counts) == 1)
+
+
+def test_a_third_of_the_synthetic_crops_are_lane_camera_plates_at_inference_scale() -> None:
+    widths = []
+    for index in range(2, 62, 3):
+        ((_, image, label),) = _synth_crops(_SynthJob(index, 320, 640, 0, "train"))
+        assert image.size == (320, 320)
+        if label:  # a crop centred on the camera's text may leave the plate out
+            (line,) = label.splitlines()
+            widths.append(float(line.split()[3]) * 320)
+    assert len(widths) >= 12
+    # 50-130 px in 1280x720, read at 640: 25-65 px, give or take the perspective warp
+    assert all(22 <= w <= 72 for w in widths), widths

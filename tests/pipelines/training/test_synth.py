@@ -1,15 +1,21 @@
-"""The synthetic generator: boxes inside the frame, same seed same pixels, valid plate texts."""
+"""The synthetic generator: boxes inside the frame, same seed same pixels, valid plate texts,
+characters at a plate face's proportions and weights, camera text clear of the plates."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipelines.training.synth import (
     PLATE_STYLES,
     US_FORMATS,
+    _fit_text,
+    _overlays,
+    number_layout,
     plate_text,
     render_plate,
     render_scene,
@@ -91,3 +97,55 @@ def test_render_plate_given_text_is_normalized() -> None:
         render_plate(np.random.default_rng(0), style="mars")
     with pytest.raises(ValueError, match="no letters"):
         render_plate(np.random.default_rng(0), text="--")
+
+
+@pytest.mark.parametrize("body", ["AB", "5Y", "ABC123", "7ABC123X"])
+def test_plate_characters_keep_a_plate_face_s_proportions(body: str) -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        groups, gap = number_layout(rng, body, 30, 450)
+        assert "".join(text for _, text in groups) == body
+        widths = sum(box[2] - box[0] for box, _ in groups)
+        height = groups[0][0][3] - groups[0][0][1]
+        # never wider than a plate face's characters; narrowed only to fit the plate
+        assert widths / len(body) <= 0.64 * height + 1
+        if len(body) <= 6:
+            assert widths / len(body) >= 0.46 * height - 1
+        boxes = sorted([box for box, _ in groups] + ([gap] if gap else []))
+        assert all(30 <= b[0] < b[2] <= 450 for b in boxes)
+        assert all(a[2] <= b[0] for a, b in itertools.pairwise(boxes))
+
+
+def test_stroke_weight_thickens_and_thins_the_characters() -> None:
+    ink = {
+        weight: int((np.asarray(_fit_text((300, 120), "8B0", "DejaVuSans.ttf", (0, 0, 0), weight))
+                     [..., 3] > 127).sum())
+        for weight in (-2, 0, 3)
+    }  # fmt: skip
+    assert ink[-2] < 0.85 * ink[0] and ink[3] > 1.15 * ink[0]
+
+
+def test_camera_text_is_burned_in_clear_of_the_plates() -> None:
+    with_text = 0
+    for seed in range(40):
+        scene = render_scene(np.random.default_rng(seed), size=(1280, 720))
+        grey = np.asarray(scene.image.convert("L"))
+        for x1, y1, x2, y2 in scene.overlays:
+            with_text += 1
+            assert 0 <= x1 < x2 <= 1280 and 0 <= y1 < y2 <= 720
+            assert all(
+                x2 <= p.box[0] or p.box[2] <= x1 or y2 <= p.box[1] or p.box[3] <= y1
+                for p in scene.plates
+            )
+            patch = grey[y1:y2, x1:x2]
+            assert (patch > 200).mean() > 0.05 and (patch < 40).mean() > 0.05  # light on dark
+    assert 10 <= with_text <= 60  # 40 % of frames, one or two lines, less those on a plate
+
+
+def test_camera_text_never_covers_a_plate() -> None:
+    for seed in range(10):
+        img = Image.new("RGB", (1280, 720), (90, 90, 90))
+        everywhere = [(0, 0, 1280, 720)]
+        assert _overlays(np.random.default_rng(seed), img, everywhere) == []
+        assert np.asarray(img).max() == 90  # nothing drawn
+        assert _overlays(np.random.default_rng(seed), img, [(500, 300, 620, 360)])
