@@ -213,7 +213,7 @@ def train_detector(
         batch=batch,
         device="cpu",
         workers=0,
-        pretrained=False,
+        pretrained=str(init) if init is not None else False,  # False would drop init's weights
         amp=False,  # the AMP check would download yolo11n.pt
         plots=False,
         project=str(out_dir),
