@@ -28,7 +28,7 @@ from cli.serve import serve
 from cli.sharing import agreements, share
 from cli.users import users
 from pipelines import __version__
-from pipelines.config import Settings
+from pipelines.config import PROJECT_ROOT, Settings
 from pipelines.errors import AlprError
 
 HELP = """alpr-pipeline: ALPR camera drops to plate reads, under policy PP-9126.
@@ -413,9 +413,11 @@ def train_detector_cmd(
     if quantize_only:
         from pipelines.recognition.detector import DEFAULT_WEIGHTS, backend_files
         from pipelines.training.quantize import calibration_frames, quantize_detector
+        from pipelines.training.train import relative_to_root
 
         f32 = backend_files(DEFAULT_WEIGHTS)["openvino"]
-        click.echo(json.dumps({"int8": str(quantize_detector(f32, calibration_frames()))}))
+        int8 = str(quantize_detector(f32, calibration_frames()))
+        click.echo(json.dumps({"int8": relative_to_root(int8, PROJECT_ROOT)}))
         return
     result = train_detector(
         Path(out),

@@ -152,7 +152,7 @@ def _plate_art(rng: np.random.Generator, img: Image.Image, bg: tuple[int, int, i
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tint)
         else:  # waves or stripes
             y0, amp = h * rng.uniform(0.2, 0.9), h * rng.uniform(0.02, 0.08)
-            xs = np.arange(0, w + 8, 8)
+            xs = np.arange(0, w + 8, 8, dtype=float)
             ys = y0 + amp * np.sin(xs / w * rng.uniform(4, 14) + rng.uniform(0, 6))
             draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=tint,
                       width=int(rng.integers(2, 10)))  # fmt: skip
