@@ -3,7 +3,8 @@
 ``python -m pipelines.training.train --epochs 16`` builds the dataset under ``--out``, trains,
 copies the best weights to ``models/plate-detector/plate-detector.pt``, exports ONNX and OpenVINO
 next to them, measures them on the real validation split and writes ``MODEL_CARD.md``. Without
-``../shared/data`` it trains on synthetic scenes only.
+``../shared/data`` it trains on synthetic scenes only. ``--init W`` fine-tunes the weights ``W``;
+``--finalize --pick last`` re-exports a finished run with its last epoch instead of the best.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from pipelines.training.quantize import calibration_frames, quantize_detector
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
+    "PICKS",
     "TrainResult",
     "export_detector",
+    "finalize_detector",
     "relative_to_root",
     "sha256_file",
     "strip_machine_paths",
@@ -138,6 +141,7 @@ class _ThreadGovernor:
 
 
 INIT_FILE = "init.txt"  # in a run's folder: the weights it started from, for the model card
+PICKS = ("best", "last")  # which epoch's weights a run ships (finalize_detector)
 
 
 def train_detector(
@@ -246,19 +250,24 @@ def finalize_detector(
     evaluate: bool = True,
     note: str = "",
     calibration: int = 150,
+    pick: str = "best",
 ) -> TrainResult:
-    """From a finished run in ``out_dir``: copy the best weights, export, evaluate, write the card.
+    """From a finished run in ``out_dir``: copy the picked weights, export, evaluate, write the card.
 
     Separate from training so that a run can be re-exported or re-measured without retraining.
-    The INT8 IR is calibrated on ``calibration`` training photos and as many synthetic scenes
-    (:func:`~pipelines.training.quantize.calibration_frames`).
+    ``pick`` is one of :data:`PICKS`: ``best`` (ultralytics' fitness on the validation crops; the
+    last epoch's if the run kept none) or ``last`` (the last epoch, where full-photo measurements
+    favour it). The INT8 IR is calibrated on ``calibration`` training photos and as many synthetic
+    scenes (:func:`~pipelines.training.quantize.calibration_frames`).
     """
     import polars as pl
     import yaml
 
     out_dir = out_dir.resolve()
+    if pick not in PICKS:
+        raise ValueError(f"pick={pick!r}; valid values: {list(PICKS)}")
     run_dir = out_dir / "run"
-    best = run_dir / "weights" / "best.pt"
+    best = run_dir / "weights" / f"{pick}.pt"
     if not best.exists():
         best = run_dir / "weights" / "last.pt"
     if not best.exists():
@@ -287,7 +296,7 @@ def finalize_detector(
         epochs=int(results["epoch"].max()),  # type: ignore[arg-type]
         imgsz=int(args["imgsz"]),
         dataset=summary,
-        val_metrics=_final_metrics(run_dir),
+        val_metrics=_final_metrics(run_dir, last=best.stem == "last"),
         eval_metrics=eval_metrics,
     )
     command = (
@@ -324,15 +333,15 @@ def _train_seconds(results: Any) -> float:
     return float(t.filter(t.shift(-1).fill_null(-1.0) < t).sum())
 
 
-def _final_metrics(run_dir: Path) -> dict[str, float]:
-    """The best epoch's validation metrics from ultralytics' results.csv."""
+def _final_metrics(run_dir: Path, last: bool = False) -> dict[str, float]:
+    """The best (or the ``last``) epoch's validation metrics from ultralytics' results.csv."""
     import polars as pl
 
     csv = run_dir / "results.csv"
     if not csv.exists():
         return {}
     df = pl.read_csv(csv).rename(lambda c: c.strip())
-    best = df.sort("metrics/mAP50-95(B)", descending=True).head(1)
+    best = df.tail(1) if last else df.sort("metrics/mAP50-95(B)", descending=True).head(1)
     cols = ["epoch", "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)",
             "metrics/mAP50-95(B)"]  # fmt: skip
     return {c: float(best[c][0]) for c in cols if c in best.columns}
@@ -493,9 +502,9 @@ One class, `plate`.
   (openalpr benchmarks `openalpr-endtoend/{{eu,br}}`) and {ds.synthetic_scenes} synthetic scenes
   (`pipelines/training/synth.py`); validation: {ds.val_images} crops of
   {ds.real_val_photos} held-out real photos (split by hash of file name, listed in `val_real.txt`
-  of the dataset; never trained on, but used to pick the best epoch).
+  of the dataset; never trained on, but used to pick the shipped epoch).
 
-## Validation crops (ultralytics, best epoch)
+## Validation crops (ultralytics, shipped epoch)
 
 | metric | value |
 |---|---|
@@ -555,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--finalize", action="store_true", help="only export, evaluate and write the card of --out"
     )
+    parser.add_argument(
+        "--pick", choices=PICKS, default="best", help="the epoch --finalize ships: best or last"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -564,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         if data_root is None and (DEFAULT_DATA_ROOT / "openalpr-endtoend").is_dir():
             data_root = DEFAULT_DATA_ROOT
         result = finalize_detector(
-            args.out, model_dir=args.model_dir, data_root=data_root, note=args.note
+            args.out, model_dir=args.model_dir, data_root=data_root, note=args.note, pick=args.pick
         )
     else:
         result = train_detector(

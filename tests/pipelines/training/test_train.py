@@ -12,7 +12,13 @@ from bench._boxes import box_iou
 from pipelines.config import PROJECT_ROOT
 from pipelines.recognition.detector import PlateDetector
 from pipelines.training.synth import render_scene
-from pipelines.training.train import DEFAULT_MODEL_DIR, relative_to_root, train_detector
+from pipelines.training.train import (
+    DEFAULT_MODEL_DIR,
+    _final_metrics,
+    finalize_detector,
+    relative_to_root,
+    train_detector,
+)
 
 
 @pytest.mark.slow
@@ -103,6 +109,20 @@ def check_exports_agree(weights: Path, sha256: str) -> None:
     for backend in ("openvino", "onnx"):
         np.testing.assert_allclose(raw[backend][:, :4], raw["pytorch"][:, :4], atol=0.01)
         np.testing.assert_allclose(raw[backend][:, 4], raw["pytorch"][:, 4], atol=1e-4)
+
+
+def test_the_card_reports_the_metrics_of_the_epoch_shipped(tmp_path: Path) -> None:
+    (tmp_path / "results.csv").write_text(
+        "epoch,metrics/recall(B),metrics/mAP50-95(B)\n1,0.90,0.70\n2,0.99,0.84\n3,1.00,0.83\n"
+    )
+    assert _final_metrics(tmp_path) == {"epoch": 2.0, "metrics/recall(B)": 0.99,
+                                        "metrics/mAP50-95(B)": 0.84}  # fmt: skip
+    assert _final_metrics(tmp_path, last=True)["epoch"] == 3.0
+
+
+def test_finalizing_an_unknown_pick_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="pick='first'; valid values: \\['best', 'last'\\]"):
+        finalize_detector(tmp_path, pick="first")
 
 
 def test_paths_under_the_root_are_made_relative(tmp_path: Path) -> None:
