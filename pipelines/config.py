@@ -153,7 +153,7 @@ class RecognitionSettings:
     # Plate OCR: "plate" (the project's own CTC model, models/plate-ocr), "ppocr" (PP-OCRv4, the
     # fallback and baseline) or "cascade" (plate, then PP-OCRv4 for the crops whose calibrated
     # confidence is under ocr_cascade_gate); the default is the more accurate on the held-out
-    # US crops (docs/recognition.md: cascade 0.939, ppocr 0.919, plate 0.838 with state bands).
+    # US crops (docs/recognition.md: cascade 0.939, ppocr 0.926, plate 0.865 with state bands).
     ocr_model: str = "cascade"
     ocr_model_dir: str = ""  # empty: models/plate-ocr (ocr_model = "plate" or "cascade")
     ocr_cascade_gate: float = 0.9
