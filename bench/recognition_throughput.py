@@ -162,7 +162,7 @@ def main() -> None:
         try:
             det = PlateDetector.load(
                 backend=backend,
-                confidence=settings.recognition.confidence,
+                confidence=settings.recognition.detector_confidence,
                 precision=settings.recognition.precision,
             )
         except Exception as exc:  # noqa: BLE001 - a backend missing here is reported, not fatal

@@ -140,9 +140,10 @@ class RecognitionSettings:
 
     detector_weights: str = ""  # empty: the weights shipped in models/
     backend: str = "auto"  # detector backend
-    # calibrated on the real validation photos (models/plate-detector: the f32 IR keeps them all at
-    # 0.10; the INT8 one needs 0.05, so on CPUs without bfloat16 one plate in 45 goes at 0.10)
-    confidence: float = 0.10
+    # Detector threshold; 0: the one calibrated on the real validation photos for the backend in
+    # use, shipped beside the weights (models/plate-detector: 0.10 for the f32 models, 0.05 for
+    # INT8, which loses one real plate in 45 at 0.10).
+    confidence: float = 0.0
     image_size: int = 640  # long side of the frame at detection, a multiple of 32, >= 128
     # Frames with a longer side than this are also read in overlapping tiles of this many pixels
     # (0: never), so small plates in large frames keep the size the detector was trained on.
@@ -162,6 +163,11 @@ class RecognitionSettings:
     ocr_read_jurisdiction: bool = True
     # OpenVINO inference precision of both models: auto (bf16 where the CPU has it), f32 or bf16.
     precision: str = "auto"
+
+    @property
+    def detector_confidence(self) -> float | None:
+        """The detector's threshold; None (``confidence = 0``): the one calibrated for its backend."""
+        return self.confidence or None
 
     def __post_init__(self) -> None:
         valid = ("auto", "openvino", "onnx", "pytorch")
@@ -186,8 +192,10 @@ class RecognitionSettings:
             raise ConfigError(
                 f"recognition.precision={self.precision!r}; valid values: {list(PRECISIONS)}"
             )
-        if not 0.0 < self.confidence < 1.0:
-            raise ConfigError(f"recognition.confidence={self.confidence} must be in (0, 1)")
+        if not 0.0 <= self.confidence < 1.0:
+            raise ConfigError(
+                f"recognition.confidence={self.confidence} must be in [0, 1) (0: calibrated)"
+            )
         if self.image_size < MIN_IMAGE_SIZE or self.image_size % 32:
             raise ConfigError(
                 f"recognition.image_size={self.image_size} must be a multiple of 32"

@@ -18,6 +18,7 @@ plate whole in the next tile) and the rest are merged by non-maximum suppression
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,12 +32,14 @@ from pipelines.recognition.runtime import MIN_IMAGE_SIZE, compile_openvino, reso
 
 __all__ = [
     "BACKENDS",
+    "CALIBRATION_FILE",
     "DEFAULT_WEIGHTS",
     "INT8_SUFFIX",
     "Detection",
     "PlateDetector",
     "auto_order",
     "backend_files",
+    "calibrated_threshold",
     "tile_grid",
 ]
 
@@ -47,11 +50,26 @@ DEFAULT_WEIGHTS = (
 )
 BACKENDS = ("openvino-int8", "openvino", "onnx", "pytorch")  # fastest first, at float32
 INT8_SUFFIX = "_int8_openvino_model"  # the quantized IR's folder: <weights stem> + this
+# Beside the weights, written by training: its "eval_metrics" rows hold each backend's threshold
+# calibrated on the real validation photos (bench/eval_detector.py).
+CALIBRATION_FILE = "train_result.json"
 _STRIDE = 32
 _PAD = 114
 _EDGE = 4.0  # model input pixels: a tile box this close to an inner tile edge is a cut plate
 
 _Runner = Callable[[np.ndarray], np.ndarray]  # (B,3,H,W) float32 -> (B,5,N)
+
+
+def calibrated_threshold(weights: Path, backend: str, imgsz: int) -> float | None:
+    """The confidence threshold calibrated for ``weights`` on ``backend`` at ``imgsz`` (the lowest
+    over its precisions, so that none loses a plate), from :data:`CALIBRATION_FILE` beside them;
+    None where none was measured."""
+    path = Path(weights).parent / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    rows = json.loads(path.read_text()).get("eval_metrics", {}).get("rows", [])
+    found = [r["threshold"] for r in rows if r["backend"] == backend and r["imgsz"] == imgsz]
+    return float(min(found)) if found else None
 
 
 @dataclass(frozen=True)
@@ -202,7 +220,7 @@ class PlateDetector:
         cls,
         weights: Path | None = None,
         backend: str = "auto",
-        confidence: float = 0.25,
+        confidence: float | None = 0.25,
         imgsz: int = 640,
         iou: float = 0.5,
         threads: int | None = None,
@@ -218,7 +236,8 @@ class PlateDetector:
         ``threads`` caps the backend's CPU threads (default: the backend's own choice);
         ``precision`` is OpenVINO's (:data:`~pipelines.recognition.runtime.PRECISIONS`).
         ``tile`` (0: never) is the long side in pixels above which a frame is also read in tiles
-        of that size, neighbours sharing ``overlap`` pixels.
+        of that size, neighbours sharing ``overlap`` pixels. ``confidence=None`` takes the
+        threshold calibrated for the backend that loads (:func:`calibrated_threshold`).
         """
         if backend != "auto" and backend not in BACKENDS:
             raise RecognitionError(f"backend={backend!r}; valid values: {['auto', *BACKENDS]}")
@@ -226,7 +245,7 @@ class PlateDetector:
             raise RecognitionError(
                 f"imgsz={imgsz} must be a multiple of {_STRIDE} and at least {MIN_IMAGE_SIZE}"
             )
-        if not 0.0 < confidence < 1.0:
+        if confidence is not None and not 0.0 < confidence < 1.0:
             raise RecognitionError(f"confidence={confidence} must be in (0, 1)")
         if tile and not 0 <= overlap < tile:
             raise RecognitionError(f"overlap={overlap} must be at least 0 and below tile={tile}")
@@ -254,6 +273,14 @@ class PlateDetector:
             canonical = paths["pytorch"] if paths["pytorch"].is_file() else path
             artefact = path.parent if path.suffix == ".xml" else path
             sha = _sha256(canonical if canonical.is_file() else artefact)
+            if confidence is None:
+                threshold = calibrated_threshold(weights, name, imgsz)
+                if threshold is None:
+                    raise RecognitionError(
+                        f"no confidence threshold calibrated for {name} at imgsz {imgsz} in "
+                        f"{weights.parent / CALIBRATION_FILE}: set recognition.confidence"
+                    )
+                confidence = threshold
             return cls(runner, name, path, sha, confidence, imgsz, iou, tile, overlap)
         raise RecognitionError(
             f"no plate detector could be loaded from {weights} (backend={backend}): "

@@ -127,7 +127,7 @@ class Recognizer:
                 PlateDetector.load(
                     weights,
                     backend=settings.backend,
-                    confidence=settings.confidence,
+                    confidence=settings.detector_confidence,
                     imgsz=settings.image_size,
                     threads=threads,
                     precision=settings.precision,

@@ -190,8 +190,11 @@ def _sources(*changes: dict[str, object]) -> dict[str, str]:
             "recognition.ocr_backend='pytorch'; valid values: ['auto', 'openvino', 'onnx']",
         ),
         *[
-            ({"ALPR_RECOGNITION_CONFIDENCE": c}, f"recognition.confidence={c} must be in (0, 1)")
-            for c in ("0.0", "1.0")
+            (
+                {"ALPR_RECOGNITION_CONFIDENCE": c},
+                f"recognition.confidence={c} must be in [0, 1) (0: calibrated)",
+            )
+            for c in ("-0.1", "1.0")
         ],
         *[
             (
@@ -318,6 +321,7 @@ def test_each_refusal_gives_its_whole_message(env: dict[str, str], message: str)
         ],
         {"ALPR_RECOGNITION_CONFIDENCE": "0.001", "ALPR_RECOGNITION_IMAGE_SIZE": "128"},
         {"ALPR_RECOGNITION_CONFIDENCE": "0.999"},
+        {"ALPR_RECOGNITION_CONFIDENCE": "0.0"},  # the calibrated threshold
         {"ALPR_RECOGNITION_TILE_SIZE": "0", "ALPR_RECOGNITION_TILE_OVERLAP": "-5"},  # tiling off
         {"ALPR_RECOGNITION_TILE_OVERLAP": "0"},
         {"ALPR_RECOGNITION_TILE_OVERLAP": "1279"},
