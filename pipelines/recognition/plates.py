@@ -23,6 +23,7 @@ import heapq
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 import polars as pl
 
@@ -261,8 +262,13 @@ WIDE_PLATE_FORMATS: tuple[str, ...] = (
 
 def normalize_plate(text: str) -> str:
     """Upper-case ``A-Z0-9`` only: compatibility forms folded (fullwidth ``Ａ`` is ``A``), the rest
-    (spaces, dashes, dots, symbols, other scripts) dropped. Idempotent."""
-    upper = unicodedata.normalize("NFKC", text).upper()
+    (spaces, dashes, dots, symbols, other scripts) dropped. Idempotent.
+
+    Code points this Python's Unicode tables leave unassigned are dropped first, as
+    :func:`normalized_plate_expr` drops them: polars' newer tables would fold some (Unicode 16's
+    outlined ``U+1CCD6`` is ``A``) that Python 3.11's, Unicode 14, leave alone."""
+    known = "".join(c for c in text if unicodedata.category(c) != "Cn")
+    upper = unicodedata.normalize("NFKC", known).upper()
     return "".join(c for c in upper if c in _ALPHABET_SET)
 
 
@@ -280,7 +286,27 @@ _MATCH_TABLE = str.maketrans(dict(MATCH_FOLDS))
 def normalized_plate_expr(column: str | pl.Expr) -> pl.Expr:
     """:func:`normalize_plate` as a polars expression (same result, vectorised)."""
     expr = pl.col(column) if isinstance(column, str) else column
-    return expr.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    return (
+        expr.str.replace_all(_unassigned_class(), "")
+        .str.normalize("NFKC")
+        .str.to_uppercase()
+        .str.replace_all(r"[^A-Z0-9]", "")
+    )
+
+
+@cache
+def _unassigned_class() -> str:
+    """A regex class of the code points unassigned in Python's Unicode tables (0.1 s, once)."""
+    ranges: list[str] = []
+    start = None
+    for cp in range(0x110001):  # one past the last code point closes a range running to it
+        unassigned = cp <= 0x10FFFF and unicodedata.category(chr(cp)) == "Cn"
+        if unassigned and start is None:
+            start = cp
+        elif not unassigned and start is not None:
+            ranges.append(f"\\x{{{start:X}}}-\\x{{{cp - 1:X}}}")
+            start = None
+    return "[" + "".join(ranges) + "]"
 
 
 def match_key_expr(column: str | pl.Expr, *, normalized: bool = False) -> pl.Expr:
