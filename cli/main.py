@@ -256,7 +256,10 @@ def _demo_alerts(settings: Settings, day: date, now: datetime) -> dict[str, Any]
 
     seen = (
         scan_table(settings, READS, day)
-        .filter(pl.col("plate_text").str.len_chars() >= 5)
+        # plate-long reads only: a read of burned-in camera text (a timestamp) is no plate to list
+        .filter(
+            pl.col("plate_text").str.len_chars().is_between(5, settings.quality.plate_max_length)
+        )
         .select("plate_text", state=pl.col("jurisdiction").fill_null("CO"))
         .unique()
         .sort("plate_text")
