@@ -32,9 +32,9 @@ from pipelines.recognition.runtime import MIN_IMAGE_SIZE, compile_openvino, reso
 
 __all__ = [
     "BACKENDS",
-    "CALIBRATION_FILE",
     "DEFAULT_WEIGHTS",
     "INT8_SUFFIX",
+    "TRAIN_RESULT_FILE",
     "Detection",
     "PlateDetector",
     "auto_order",
@@ -52,7 +52,7 @@ BACKENDS = ("openvino-int8", "openvino", "onnx", "pytorch")  # fastest first, at
 INT8_SUFFIX = "_int8_openvino_model"  # the quantized IR's folder: <weights stem> + this
 # Beside the weights, written by training: its "eval_metrics" rows hold each backend's threshold
 # calibrated on the real validation photos (bench/eval_detector.py).
-CALIBRATION_FILE = "train_result.json"
+TRAIN_RESULT_FILE = "train_result.json"
 _STRIDE = 32
 _PAD = 114
 _EDGE = 4.0  # model input pixels: a tile box this close to an inner tile edge is a cut plate
@@ -62,9 +62,9 @@ _Runner = Callable[[np.ndarray], np.ndarray]  # (B,3,H,W) float32 -> (B,5,N)
 
 def calibrated_threshold(weights: Path, backend: str, imgsz: int) -> float | None:
     """The confidence threshold calibrated for ``weights`` on ``backend`` at ``imgsz`` (the lowest
-    over its precisions, so that none loses a plate), from :data:`CALIBRATION_FILE` beside them;
+    over its precisions, so that none loses a plate), from :data:`TRAIN_RESULT_FILE` beside them;
     None where none was measured."""
-    path = Path(weights).parent / CALIBRATION_FILE
+    path = Path(weights).parent / TRAIN_RESULT_FILE
     if not path.is_file():
         return None
     rows = json.loads(path.read_text()).get("eval_metrics", {}).get("rows", [])
@@ -278,7 +278,7 @@ class PlateDetector:
                 if threshold is None:
                     raise RecognitionError(
                         f"no confidence threshold calibrated for {name} at imgsz {imgsz} in "
-                        f"{weights.parent / CALIBRATION_FILE}: set recognition.confidence"
+                        f"{weights.parent / TRAIN_RESULT_FILE}: set recognition.confidence"
                     )
                 confidence = threshold
             return cls(runner, name, path, sha, confidence, imgsz, iou, tile, overlap)

@@ -27,7 +27,7 @@ from typing import Any
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.recognition._ultralytics import prepare_ultralytics
-from pipelines.recognition.detector import CALIBRATION_FILE
+from pipelines.recognition.detector import TRAIN_RESULT_FILE
 from pipelines.training.dataset import DEFAULT_DATA_ROOT, DatasetSummary, build_dataset
 from pipelines.training.quantize import calibration_frames, quantize_detector
 
@@ -307,7 +307,7 @@ def finalize_detector(
     write_model_card(
         result, command=command, model_cfg=_architecture(weights), extra=note, origin=origin
     )
-    (model_dir / CALIBRATION_FILE).write_text(
+    (model_dir / TRAIN_RESULT_FILE).write_text(
         json.dumps(
             {**asdict(result), "weights": weights.name,
              "exports": {k: str(v.relative_to(model_dir)) for k, v in exports.items()},

@@ -7,6 +7,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,8 +22,8 @@ from pipelines.config import RecognitionSettings
 from pipelines.errors import RecognitionError
 from pipelines.recognition import _ultralytics
 from pipelines.recognition.detector import (
-    CALIBRATION_FILE,
     DEFAULT_WEIGHTS,
+    TRAIN_RESULT_FILE,
     Detection,
     PlateDetector,
     auto_order,
@@ -159,7 +160,7 @@ def test_a_threshold_left_open_is_the_one_calibrated_for_the_backend(tmp_path: P
         {"backend": "openvino", "imgsz": 640, "threshold": 0.2},  # bf16: the lower is kept
         {"backend": "openvino", "imgsz": 480, "threshold": 0.1},
     ]
-    (tmp_path / CALIBRATION_FILE).write_text(json.dumps({"eval_metrics": {"rows": rows}}))
+    (tmp_path / TRAIN_RESULT_FILE).write_text(json.dumps({"eval_metrics": {"rows": rows}}))
 
     assert PlateDetector.load(tmp_path / "m.onnx", "onnx", confidence=None).confidence == 0.33
     assert PlateDetector.load(tmp_path / "m.onnx", "onnx", confidence=0.6).confidence == 0.6
@@ -168,8 +169,10 @@ def test_a_threshold_left_open_is_the_one_calibrated_for_the_backend(tmp_path: P
     assert calibrated_threshold(tmp_path / "elsewhere" / "m.pt", "onnx", 640) is None
     with pytest.raises(
         RecognitionError,
-        match=f"no confidence threshold calibrated for pytorch at imgsz 640 in {tmp_path}"
-        f"/{CALIBRATION_FILE}: set recognition.confidence",
+        match=re.escape(
+            f"no confidence threshold calibrated for pytorch at imgsz 640 in "
+            f"{tmp_path / TRAIN_RESULT_FILE}: set recognition.confidence"
+        ),
     ):
         PlateDetector.load(tmp_path / "m.pt", "pytorch", confidence=None)
 
