@@ -358,19 +358,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"PP-OCRv4's re-reads held under it)",
             )
         if args.failures:
-            report += ["", "Held-out misreads (image, label, read, confidence):", ""]
-            report += [
-                f"- {samples[i].image} {samples[i].plate} {reads[i].text} {reads[i].confidence:.2f}"
-                for i in held
-                if reads[i].text != samples[i].plate
-            ]
-            if plate_reads:
-                report += ["", f"{extras_name} held-out misreads:", ""]
+            for name, method_reads in (
+                ("PlateReader", reads),
+                (extras_name, plate_reads),
+                (CASCADE, cascade_reads),
+            ):
+                if not method_reads:
+                    continue
+                report += ["", f"{name}: held-out misreads (image, label, read, confidence):", ""]
                 report += [
-                    f"- {samples[i].image} {samples[i].plate} {plate_reads[i].text} "
-                    f"{plate_reads[i].confidence:.2f}"
+                    f"- {samples[i].image} {samples[i].plate} {method_reads[i].text} "
+                    f"{method_reads[i].confidence:.2f}"
                     for i in held
-                    if plate_reads[i].text != samples[i].plate
+                    if method_reads[i].text != samples[i].plate
                 ]
     text = "\n".join(report) + "\n"
     print(text)

@@ -6,9 +6,10 @@ its held-out reads were all exact, below it much less often than PP-OCRv4's. So 
 read is under ``gate`` is read again by PP-OCRv4, which costs some 30 times as much per crop but
 is needed for about half of them (figures in docs/recognition.md).
 
-A re-read keeps PP-OCRv4's text, candidates and state, but its confidence is held under ``gate``:
-PP-OCRv4's score is not calibrated, and the crops that reach it are the hard ones. So a cascade
-confidence at or above ``gate`` always means the calibrated own read.
+A re-read keeps PP-OCRv4's text and candidates, and the state the first pass read (the state
+bands are read once), but its confidence is held under ``gate``: PP-OCRv4's score is not
+calibrated, and the crops that reach it are the hard ones. So a cascade confidence at or above
+``gate`` always means the calibrated own read.
 """
 
 from __future__ import annotations
@@ -53,9 +54,12 @@ class CascadeOcr:
         again = [i for i, read in enumerate(reads) if read.confidence < self.gate]
         if not again:
             return reads
+        # The first pass has read the state bands already (or been told the states): the
+        # fallback gets those states instead of reading the same bands a second time.
+        states = jurisdictions if jurisdictions is not None else [r.jurisdiction for r in reads]
         rereads = self.fallback.read(
             [crops[i] for i in again],
-            None if jurisdictions is None else [jurisdictions[i] for i in again],
+            [states[i] for i in again],
             None if wide is None else [wide[i] for i in again],
         )
         for i, read in zip(again, rereads, strict=True):
