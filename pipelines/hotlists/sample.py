@@ -11,12 +11,21 @@ _NIC_ORI = "123456789CO0300000"  # a made-up NIC number and originating agency (
 _VEHICLE = (
     "2020PC2018FORDFOCSDBLK"  # tag year, plate type, vehicle year, make, model, style, colour
 )
+_PLATE_WIDTH = 10  # NCIC's plate field (../shared/formats/hotlists.md); the state field is 2
 
 
 def sample_ncic_file(plates: Iterable[tuple[str, str]], entered: date) -> bytes:
-    """An NCIC file (header line first) listing each (plate, state) as a stolen vehicle (V)."""
+    """An NCIC file (header line first) listing each (plate, state) as a stolen vehicle (V).
+
+    A plate longer than NCIC's field or a state that is not two characters is refused: written
+    as given it would shift every field after it (the plate is not named: it may be a real read).
+    """
     lines = [f"NCIC VEHICLE HOT FILE {entered:%Y%m%d} SAMPLE"]
-    lines += [
-        f"V{_NIC_ORI}{entered:%Y%m%d}{plate:<10}{state:<2}{_VEHICLE}" for plate, state in plates
-    ]
+    for n, (plate, state) in enumerate(plates, 1):
+        if not 0 < len(plate) <= _PLATE_WIDTH or len(state) != 2:
+            raise ValueError(
+                f"sample entry {n}: a plate of {len(plate)} characters and a state of "
+                f"{len(state)}; NCIC's fields hold 1-{_PLATE_WIDTH} and 2"
+            )
+        lines.append(f"V{_NIC_ORI}{entered:%Y%m%d}{plate:<{_PLATE_WIDTH}}{state}{_VEHICLE}")
     return ("\n".join(lines) + "\n").encode()
