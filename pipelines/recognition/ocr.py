@@ -30,6 +30,7 @@ from pipelines.recognition.plates import (
     PLATE_ALPHABET,
     WIDE_PLATE_FORMATS,
     fit_lookalikes,
+    formats_for,
     guess_jurisdiction,
     normalize_plate,
     plate_candidates,
@@ -210,7 +211,7 @@ class PlateReader:
         first; the rest only when those disagree or a character's confidence is under
         ``settle_confidence``. ``o_as_zero`` reports the O/0
         glyph as ``0``: most US plates print one glyph for both, and the OpenALPR US labels write
-        ``0``.
+        ``0``, except where the state's formats (when the state is known) put a letter.
         """
         if threads <= 0:
             raise ValueError(f"threads={threads} must be positive")
@@ -423,11 +424,15 @@ class PlateReader:
         if not best:
             return PlateRead.empty(jurisdiction)
         char_confidences, confidence = self._score(best, decoded, o_as_zero)
-        if wide:  # O/0 and I/1 look alike in most European fonts: let the format decide
-            fitted = fit_lookalikes(best, WIDE_PLATE_FORMATS, char_confidences)
-            if fitted != best:
-                best = fitted
-                char_confidences, confidence = self._score(best, decoded, o_as_zero)
+        # O/0 and I/1 look alike in most European fonts and on the plates of most states (hence
+        # the O/0 merge above): where the plate's formats are known, they tell which it is.
+        formats = WIDE_PLATE_FORMATS if wide else formats_for(jurisdiction)
+        fitted = fit_lookalikes(best, formats, char_confidences)
+        if fitted != best:
+            votes[fitted] += votes.pop(best)  # the same glyphs: one reading, not two
+            ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+            best = fitted
+            char_confidences, confidence = self._score(best, decoded, o_as_zero)
         total = sum(votes.values())
         candidates = tuple(
             (reading, round(score / total, 6))
@@ -442,6 +447,7 @@ class PlateReader:
         """Per-character and whole-string probability of ``text``, averaged over all bands (a band
         that read another length contributes 0)."""
         targets = [PLATE_ALPHABET.index(c) for c in text]
+        zero_or_o = [PLATE_ALPHABET.index("0"), PLATE_ALPHABET.index("O")]
         per_char = np.zeros(len(text))
         whole = 0.0
         for columns in decoded:
@@ -450,8 +456,8 @@ class PlateReader:
             probs = []
             for column, target in zip(columns, targets, strict=True):
                 p = float(column[target])
-                if o_as_zero and target == PLATE_ALPHABET.index("0"):
-                    p += float(column[PLATE_ALPHABET.index("O")])
+                if o_as_zero and target in zero_or_o:  # one glyph: its probability
+                    p = float(column[zero_or_o].sum())
                 probs.append(min(p, 1.0))
             per_char += probs
             whole += math.prod(probs)

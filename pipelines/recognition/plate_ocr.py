@@ -39,6 +39,7 @@ from pipelines.recognition.plates import (
     PLATE_ALPHABET,
     WIDE_PLATE_FORMATS,
     fit_lookalikes,
+    formats_for,
     plate_candidates,
 )
 from pipelines.recognition.runtime import PRECISIONS, compile_openvino
@@ -304,8 +305,9 @@ class PlateOcr:
             limit=_CANDIDATES,
         )
         best = ranked[0][0] if ranked and ranked[0][0] else text
-        if wide:  # O/0 and I/1 look alike in most European fonts: let the format decide
-            best = fit_lookalikes(best, WIDE_PLATE_FORMATS, confs)
+        # O/0 and I/1 look alike in most European fonts and on the plates of most states: where
+        # the plate's formats are known, they tell which it is.
+        best = fit_lookalikes(best, formats or formats_for(jurisdiction), confs)
         char_conf = tuple(
             round(min(1.0, float(c[PLATE_ALPHABET.index(ch)])), 6)
             for c, ch in zip(columns, best, strict=True)

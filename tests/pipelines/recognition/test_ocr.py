@@ -114,6 +114,15 @@ def test_letter_o_reads_as_zero_by_default(reader: PlateReader) -> None:
     assert read.text == "0KC123"
 
 
+def test_a_known_states_formats_tell_the_letter_o_from_zero(reader: PlateReader) -> None:
+    # Louisiana's formats (LLLDDD, DDDLLL) put a letter first: the O/0 glyph is O there.
+    louisiana, unknown = reader.read([render_plate("OKC123")] * 2, jurisdictions=["LA", None])
+    assert (louisiana.text, unknown.text) == ("OKC123", "0KC123")
+    assert louisiana.candidates[0][0] == "OKC123"
+    assert "0KC123" not in dict(louisiana.candidates)  # one reading of the glyph, not two
+    assert sum(s for _, s in louisiana.candidates) <= 1.0 + 1e-6
+
+
 def test_state_name_gives_the_jurisdiction(reader: PlateReader) -> None:
     nevada, plain = reader.read([render_plate("304SZT", "NEVADA"), render_plate("304SZT")])
     assert (nevada.text, nevada.jurisdiction) == ("304SZT", "nv")

@@ -107,6 +107,21 @@ def test_wide_plates_fit_the_european_formats() -> None:
     assert read.text == "AB12CDO"
 
 
+def test_a_known_states_formats_tell_o_from_zero_and_i_from_one() -> None:
+    # Louisiana prints LLLDDD and Idaho LDDDDD among others: a read that fits none of the state's
+    # formats becomes the one look-alike swap that fits; without a state it stays as read.
+    reader = _fake(["0QK466", "164081", "0QK466", "0QK4661"], peak=0.6)
+    louisiana, idaho, unknown, too_long = reader.read(
+        [_crop()] * 4, jurisdictions=["LA", "ID", None, "LA"]
+    )
+    assert (louisiana.text, idaho.text, unknown.text) == ("OQK466", "I64081", "0QK466")
+    assert too_long.text == "0QK4661"  # fits no format by one swap: left as read
+    assert louisiana.candidates[0][0] == "OQK466"
+    # The format chose the letter the model did not: the read is less sure, not more.
+    assert louisiana.char_confidences[0] < 0.1 < unknown.char_confidences[0]
+    assert louisiana.confidence < unknown.confidence
+
+
 def test_a_jurisdiction_reader_tells_the_state_of_us_shaped_crops_only() -> None:
     asked: list[int] = []
 
