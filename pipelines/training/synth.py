@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipelines.recognition._ultralytics import bundled_font_dir
+from pipelines.recognition.plates import JURISDICTION_MARKERS, US_STATE_FORMATS, normalize_plate
 
 __all__ = [
     "OVERLAY_RATE",
@@ -42,6 +43,8 @@ _STATES = (
     "NEVADA", "OREGON", "WASHINGTON", "COLORADO", "MICHIGAN", "VIRGINIA", "MAINE", "IDAHO",
     "UTAH", "NEW JERSEY", "MONTANA", "KANSAS", "ALABAMA", "INDIANA",
 )  # fmt: skip
+_STATE_CODES = {name: JURISDICTION_MARKERS[normalize_plate(name)] for name in _STATES}
+_STATE_FORMAT_RATE = 0.8  # of US plates drawn in a format of the state they print; others generic
 _SLOGANS = (
     "Sunshine State", "Lone Star State", "Empire State", "Grand Canyon State", "Live Free",
     "Great Lakes", "Famous Potatoes", "Land of Lincoln", "dmv.gov", "Vacationland",
@@ -85,9 +88,13 @@ _BAND_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-Obliqu
 _OVERLAY_FONTS = ("DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf")
 
 
-def plate_text(rng: np.random.Generator, style: str = "us") -> str:
-    """A random plate string in one of the formats of ``style`` (no spaces or dashes)."""
+def plate_text(rng: np.random.Generator, style: str = "us", state: str | None = None) -> str:
+    """A random plate string in one of the formats of ``style`` (no spaces or dashes); for a US
+    ``state`` (a name :data:`_STATES` prints), in one of that state's formats
+    (:data:`~pipelines.recognition.plates.US_STATE_FORMATS`, D a digit)."""
     formats = {"us": US_FORMATS, "eu": EU_FORMATS, "br": BR_FORMATS}[style]
+    if state is not None:
+        formats = US_STATE_FORMATS[_STATE_CODES[state.upper()]]
     fmt = formats[int(rng.integers(len(formats)))]
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"  # I, O, Q are rare on plates
     return "".join(
@@ -179,7 +186,7 @@ def _emblem(rng: np.random.Generator, img: Image.Image, box: tuple[int, int, int
             draw.line((x1, y, x2, y), fill=_rgb(rng), width=max(1, (y2 - y1) // 12))
 
 
-def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
+def _us_plate(rng: np.random.Generator, text: str | None) -> tuple[Image.Image, str]:
     w, h = 480, 240
     dark = rng.random() < 0.15
     bg = _rgb(rng, 0, 90) if dark else _rgb(rng, 190, 256)
@@ -194,6 +201,8 @@ def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
         _plate_art(rng, img, bg)
     band = _rgb(rng, 0, 200)
     state = _STATES[int(rng.integers(len(_STATES)))]
+    if text is None:  # mostly one of the printed state's formats, as on the road
+        text = plate_text(rng, "us", state if rng.random() < _STATE_FORMAT_RATE else None)
     if rng.random() < 0.4:  # "California", "Arkansas": many states print mixed case
         state = state.title()
     _paste_text(img, (int(w * rng.uniform(0.15, 0.3)), 10, int(w * rng.uniform(0.7, 0.85)), 52),
@@ -226,7 +235,7 @@ def _us_plate(rng: np.random.Generator, text: str) -> Image.Image:
     if gap is not None:
         _separator(rng, img, gap, ink)
     _border_and_bolts(rng, draw_img=img, w=w, h=h, ink=ink)
-    return img
+    return img, text
 
 
 def number_layout(
@@ -350,14 +359,17 @@ def render_plate(
         style = PLATE_STYLES[int(rng.choice(len(PLATE_STYLES), p=_STYLE_WEIGHTS))]
     if style not in PLATE_STYLES:
         raise ValueError(f"style={style!r}; valid values: {list(PLATE_STYLES)}")
+    if text is not None:
+        text = "".join(c for c in text.upper() if c in string.ascii_uppercase + string.digits)
+        if not text:
+            raise ValueError("text has no letters or digits")
+    if style == "us":  # the state is drawn first, and the text from its formats
+        return _us_plate(rng, text)
     if text is None:
         text = plate_text(rng, style)
-    text = "".join(c for c in text.upper() if c in string.ascii_uppercase + string.digits)
-    if not text:
-        raise ValueError("text has no letters or digits")
     if style == "br" and len(text) < 5:
         text = text.ljust(7, "0")
-    renderer = {"us": _us_plate, "eu": _eu_plate, "br": _br_plate}[style]
+    renderer = {"eu": _eu_plate, "br": _br_plate}[style]
     return renderer(rng, text), text
 
 

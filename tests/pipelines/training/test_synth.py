@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipelines.recognition.plates import US_STATE_FORMATS
 from pipelines.training.synth import (
+    _STATE_CODES,
     PLATE_STYLES,
     US_FORMATS,
     _fit_text,
@@ -25,6 +27,12 @@ from pipelines.training.synth import (
 def _pattern(formats: tuple[str, ...]) -> re.Pattern[str]:
     alts = ("".join("[A-Z]" if c == "L" else "[0-9]" for c in f) for f in formats)
     return re.compile("^(" + "|".join(alts) + ")$")
+
+
+# A US plate's text: a generic US format or one of the formats of a state the generator prints.
+_US_TEXT = _pattern(
+    (*US_FORMATS, *(f for code in _STATE_CODES.values() for f in US_STATE_FORMATS[code]))
+)
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (640, 480), (300, 900)])
@@ -58,7 +66,6 @@ def test_plate_count(n: int) -> None:
 @pytest.mark.parametrize("band", [(50, 70), (110, 130)])
 def test_plates_drawn_at_a_given_width_are_that_wide_and_us_styled(band: tuple[int, int]) -> None:
     rng = np.random.default_rng(3)
-    us = _pattern(US_FORMATS)
     for _ in range(12):
         scene = render_scene(rng, size=(1280, 720), n_plates=1, plate_width=band, style="us")
         (plate,) = scene.plates
@@ -66,7 +73,7 @@ def test_plates_drawn_at_a_given_width_are_that_wide_and_us_styled(band: tuple[i
         # the perspective warp moves each corner by up to 4 % of the width
         assert band[0] * 0.9 <= x2 - x1 <= band[1] * 1.1
         assert 1.5 <= (x2 - x1) / (y2 - y1) <= 2.6  # a US plate is 2:1
-        assert us.match(plate.text)
+        assert _US_TEXT.match(plate.text)
 
 
 def test_us_text_formats() -> None:
@@ -78,6 +85,25 @@ def test_us_text_formats() -> None:
     assert any(re.match(r"^[A-Z]{3}[0-9]{4}$", t) for t in texts)  # ABC1234
     assert any(re.match(r"^[0-9][A-Z]{3}[0-9]{3}$", t) for t in texts)  # 1ABC234
     assert any(re.match(r"^[0-9]{3}[A-Z]{3}$", t) for t in texts)  # 123ABC
+
+
+@pytest.mark.parametrize("state", ["NEW JERSEY", "Idaho", "MAINE"])
+def test_a_states_text_is_in_one_of_its_formats(state: str) -> None:
+    # New Jersey LDDLLL/LLLDDL, Idaho's five formats, Maine's DDDLL: each drawn, nothing else.
+    rng = np.random.default_rng(2)
+    formats = US_STATE_FORMATS[_STATE_CODES[state.upper()]]
+    texts = [plate_text(rng, "us", state) for _ in range(300)]
+    assert all(_pattern(formats).match(t) for t in texts)
+    shapes = {"".join("L" if c.isalpha() else "D" for c in t) for t in texts}
+    assert shapes == set(formats)
+
+
+def test_most_us_plates_carry_a_format_of_their_state_the_rest_generic_ones() -> None:
+    rng = np.random.default_rng(4)
+    texts = [render_plate(rng, style="us")[1] for _ in range(200)]
+    assert all(_US_TEXT.match(t) for t in texts)
+    # Maine's DDDLL and Idaho's DLDDDD exist in no generic format: some must be drawn.
+    assert any(re.match(r"^[0-9]{3}[A-Z]{2}$|^[0-9][A-Z][0-9]{4}$", t) for t in texts)
 
 
 @pytest.mark.parametrize("style", PLATE_STYLES)
