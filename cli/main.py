@@ -455,6 +455,11 @@ def train_detector_cmd(
 @click.option("--bank", default=600, show_default=True, help="synthetic plates kept in memory")
 @click.option("--val-synthetic", default=150, show_default=True, help="synthetic validation plates")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--init",
+    type=click.Path(exists=True, dir_okay=False),
+    help="start from this checkpoint (an earlier run's best.pt or last.pt), not from scratch",
+)
 @click.option("--export-only", is_flag=True, help="export and calibrate --out's best.pt only")
 @click.option(
     "--install", is_flag=True, help="then copy the export to models/plate-ocr with its model card"
@@ -469,6 +474,7 @@ def train_ocr_cmd(
     bank: int,
     val_synthetic: int,
     seed: int,
+    init: str | None,
     export_only: bool,
     install: bool,
     out: str,
@@ -504,6 +510,7 @@ def train_ocr_cmd(
         seed=seed,
         bank_size=bank,
         n_synthetic_val=val_synthetic,
+        init=Path(init) if init else None,
         log=click.echo,
     )
     click.echo(

@@ -176,6 +176,7 @@ class OcrTrainResult:
     real_train_crops: int
     real_val_crops: int
     onnx: Path
+    init: Path | None = None  # the checkpoint training started from; None: from scratch
 
 
 def _val_sets(
@@ -205,9 +206,11 @@ def train_ocr(
     data_root: Path | None = None,
     bank_size: int = 600,
     n_synthetic_val: int = 150,
+    init: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> OcrTrainResult:
-    """Train from scratch, keep the best epoch by validation exact read, calibrate, export.
+    """Train from scratch (or from ``init``, a ``best.pt``/``last.pt`` of an earlier run), keep
+    the best epoch by validation exact read, calibrate, export.
 
     Writes ``best.pt``, ``last.pt``, ``train_log.jsonl``, ``plate-ocr.onnx``,
     ``calibration.json`` and ``train_result.json`` under ``out_dir``. ``hours`` stops training
@@ -237,6 +240,9 @@ def train_ocr(
     )
 
     model = build_model()
+    if init is not None:  # fine-tuning: a fresh schedule from the earlier run's weights
+        model.load_state_dict(torch.load(init, weights_only=True)["model"])
+        log(f"weights from {init}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     total_steps = epochs * steps_per_epoch
@@ -310,6 +316,7 @@ def train_ocr(
         real_train_crops=len(real.train),
         real_val_crops=len(real.val),
         onnx=onnx_path,
+        init=init,
     )
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()}
     (out_dir / "train_result.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -459,11 +466,13 @@ def install_model(
         for r in log
     )
     seconds = result.get("train_seconds", log[-1]["seconds"] if log else 0.0)
+    init = result.get("init")
+    start = f"from the weights of an earlier run (`{init}`)" if init else "from scratch"
     card = f"""# Plate OCR
 
 A small CTC recognizer of the project's own (`pipelines/training/ocr_train.py`): a four-layer CNN
 over a grey {INPUT_HEIGHT} x {INPUT_WIDTH} crop, two 1-D convolutions along it, {INPUT_WIDTH // 4} CTC
-frames over the blank and `0-9A-Z`. Trained from scratch on the CPU; read by
+frames over the blank and `0-9A-Z`. Trained {start} on the CPU; read by
 `pipelines/recognition/plate_ocr.py` (onnxruntime or OpenVINO).
 
 ## Training

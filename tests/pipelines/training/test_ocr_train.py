@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from pipelines.training.ocr_data import (
     synthetic_plate,
     us_crop_split,
 )
-from pipelines.training.ocr_train import fit_isotonic, train_ocr
+from pipelines.training.ocr_train import fit_isotonic, install_model, train_ocr
 
 REAL = DEFAULT_DATA_ROOT / US_CROPS / "labels.csv"
 
@@ -130,3 +131,45 @@ def test_training_command_trains_exports_and_the_export_reads(tmp_path: Path) ->
     probs = reader.probabilities([plate.image])[0]
     assert probs.shape == (INPUT_WIDTH // 4, 37)
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_training_can_start_from_an_earlier_runs_weights(tmp_path: Path) -> None:
+    import torch
+
+    empty = tmp_path / "no-shared-data"
+    empty.mkdir()
+
+    def run(name: str, seed: int, lr: float, init: Path | None = None) -> dict[str, Any]:
+        train_ocr(
+            tmp_path / name,
+            epochs=1,
+            steps_per_epoch=1,
+            batch_size=2,
+            lr=lr,
+            seed=seed,
+            data_root=empty,
+            bank_size=4,
+            n_synthetic_val=2,
+            init=init,
+            log=lambda _: None,
+        )
+        state: dict[str, Any] = torch.load(tmp_path / name / "last.pt", weights_only=True)["model"]
+        return state
+
+    first = run("first", seed=0, lr=3e-3)
+    # No learning: the weights are where they started, the earlier run's or a fresh draw.
+    tuned = run("tuned", seed=1, lr=0.0, init=tmp_path / "first" / "last.pt")
+    fresh = run("fresh", seed=1, lr=0.0)
+    conv = "features.0.weight"
+    assert torch.equal(tuned[conv], first[conv])
+    assert not torch.equal(fresh[conv], first[conv])
+    # The model card says where the weights started.
+    cards = {
+        name: install_model(tmp_path / name, "alpr train ocr", tmp_path / f"{name}-model")
+        for name in ("tuned", "fresh")
+    }
+    assert f"from the weights of an earlier run (`{tmp_path / 'first' / 'last.pt'}`)" in (
+        cards["tuned"].read_text()
+    )
+    assert "Trained from scratch" in cards["fresh"].read_text()
