@@ -123,7 +123,10 @@ def test_the_main_jobs_log_no_plate_reason_password_or_secret(
     _ok(_alpr(env, capture, "recognize-partition", day))
     read = (
         scan_table(settings, READS, capture_day)
-        .filter(pl.col("plate_text").str.len_chars() >= 4)
+        # plate-long reads only: a read of burned-in camera text (a timestamp) is no plate to list
+        .filter(
+            pl.col("plate_text").str.len_chars().is_between(4, settings.quality.plate_max_length)
+        )
         .select("plate_text", state=pl.col("jurisdiction").fill_null("CO").str.to_uppercase())
         .unique()
         .sort("plate_text")
