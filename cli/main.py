@@ -452,6 +452,9 @@ def train_detector_cmd(
 @click.option("--batch", default=32, show_default=True, help="crops per batch")
 @click.option("--hours", type=float, help="stop after this much training time (wall clock)")
 @click.option("--threads", default=1, show_default=True, help="torch threads")
+@click.option(
+    "--lr", default=3e-3, show_default=True, help="peak learning rate (lower with --init)"
+)
 @click.option("--bank", default=600, show_default=True, help="synthetic plates kept in memory")
 @click.option("--val-synthetic", default=150, show_default=True, help="synthetic validation plates")
 @click.option("--seed", default=0, show_default=True)
@@ -471,6 +474,7 @@ def train_ocr_cmd(
     batch: int,
     hours: float | None,
     threads: int,
+    lr: float,
     bank: int,
     val_synthetic: int,
     seed: int,
@@ -507,6 +511,7 @@ def train_ocr_cmd(
         batch_size=batch,
         hours=hours,
         threads=threads,
+        lr=lr,
         seed=seed,
         bank_size=bank,
         n_synthetic_val=val_synthetic,
