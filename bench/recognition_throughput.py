@@ -154,8 +154,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     n = args.frames
-    # An untimed run first: the first child of a run was the slower (the cascade at 23.4 images/s
-    # first, 32.5 second, 2026-12-08), whichever reader it ran.
+    # An untimed run first: once the first child of a run was far slower than the same reader
+    # run second (the cascade at 23.4 against 32.5 images/s, 2026-12-08).
     _in_child(args.readers[0], n, args.plates_per_frame)
     runs = {reader: _in_child(reader, n, args.plates_per_frame) for reader in args.readers}
     jpegs = _frames(n, args.plates_per_frame)

@@ -65,7 +65,7 @@ def test_a_low_fallback_confidence_is_kept() -> None:
 
 
 def test_the_fallback_is_given_the_states_the_first_pass_read() -> None:
-    # The own pass read the state bands; PP-OCRv4 must not read them again (a third of its time).
+    # The own pass read the state bands: PP-OCRv4 is told those states, not left to read them again.
     first = _Reader([_read("8OS123", 0.42, "ny"), _read("XKC442", 0.95, "wy"), _read("", 0.1)])
     fallback = _Reader([_read("8OS123", 0.8, "ny"), _read("NEVER", 0.99), _read("7ABC12", 0.5)])
     reads = _cascade(first, fallback).read(_crops(3))
