@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="the plate OCR's folder"
     )
-    parser.add_argument("--failures", action="store_true", help="list held-out misreads")
+    parser.add_argument("--failures", action="store_true", help="list each reader's misreads")
     args = parser.parse_args(argv)
 
     if not (args.data / "labels.csv").is_file():
@@ -365,11 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             ):
                 if not method_reads:
                     continue
-                report += ["", f"{name}: held-out misreads (image, label, read, confidence):", ""]
+                report += ["", f"{name}: misreads (split, image, label, read, confidence):", ""]
                 report += [
-                    f"- {samples[i].image} {samples[i].plate} {method_reads[i].text} "
-                    f"{method_reads[i].confidence:.2f}"
-                    for i in held
+                    f"- {samples[i].split} {samples[i].image} {samples[i].plate} "
+                    f"{method_reads[i].text} {method_reads[i].confidence:.2f}"
+                    for i in parts["all"]
                     if method_reads[i].text != samples[i].plate
                 ]
     text = "\n".join(report) + "\n"

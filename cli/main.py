@@ -246,26 +246,14 @@ def demo(ctx: click.Context, images: int, day: datetime | None) -> None:
 def _demo_alerts(settings: Settings, day: date, now: datetime) -> dict[str, Any]:
     """A sample NCIC list naming two plates the drop's cameras read, imported as the service
     account, then the day matched against it: alerts pending a person's review."""
-    import polars as pl
-
     from pipelines.hotlists.refresh import import_file, spec_for
-    from pipelines.hotlists.sample import sample_ncic_file
+    from pipelines.hotlists.sample import listable_reads, sample_ncic_file
     from pipelines.matching.run import match_partition
     from pipelines.storage.lake import READS
     from pipelines.storage.tables import scan_table
 
-    seen = (
-        scan_table(settings, READS, day)
-        # plate-long reads only: a read of burned-in camera text (a timestamp) is no plate to list
-        .filter(
-            pl.col("plate_text").str.len_chars().is_between(5, settings.quality.plate_max_length)
-        )
-        .select("plate_text", state=pl.col("jurisdiction").fill_null("CO"))
-        .unique()
-        .sort("plate_text")
-        .head(2)
-        .collect()
-    )
+    reads = scan_table(settings, READS, day)
+    seen = listable_reads(reads, settings.quality.plate_max_length).head(2).collect()
     data = sample_ncic_file(seen.iter_rows(), entered=day)
     imported = import_file(
         settings, data, spec_for(settings, "demo-ncic", "ncic"), source="demo", now=now

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import pytest
 import sqlalchemy as sa
 
@@ -32,7 +31,7 @@ from assets._time import ReferenceTime
 from assets.matching.assets import build_matching_assets
 from assets.resources import AlprSettings
 from pipelines.config import Settings
-from pipelines.hotlists.sample import sample_ncic_file
+from pipelines.hotlists.sample import listable_reads, sample_ncic_file
 from pipelines.hotlists.tables import hotlist_lists
 from pipelines.ingest.sample import seed_sample_drop
 from pipelines.storage.catalog import engine_for, upgrade_catalog
@@ -121,17 +120,9 @@ def test_the_main_jobs_log_no_plate_reason_password_or_secret(
         )  # fmt: skip
     _ok(_alpr(env, capture, "ingest", "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%S")))
     _ok(_alpr(env, capture, "recognize-partition", day))
-    read = (
-        scan_table(settings, READS, capture_day)
-        # plate-long reads only: a read of burned-in camera text (a timestamp) is no plate to list
-        .filter(
-            pl.col("plate_text").str.len_chars().is_between(4, settings.quality.plate_max_length)
-        )
-        .select("plate_text", state=pl.col("jurisdiction").fill_null("CO").str.to_uppercase())
-        .unique()
-        .sort("plate_text")
-        .collect()
-    )
+    read = listable_reads(
+        scan_table(settings, READS, capture_day), settings.quality.plate_max_length
+    ).collect()
     assert read.height >= 2, "the drop's plates were not read: nothing to scan for"
     hot = read.head(2)
 

@@ -69,6 +69,7 @@ _MAX_INPUT_WIDTH = 960  # wider bands are squeezed: nothing on a plate needs mor
 _WIDTH_BUCKET = 64  # bands are zero-padded to a multiple of this width for batching
 _MIN_CROP_SIDE = 8  # smaller crops carry no readable text
 _ALTERNATIVES = 3  # runner-up glyphs kept per character
+_ZERO_OR_O = (PLATE_ALPHABET.index("0"), PLATE_ALPHABET.index("O"))  # one glyph on most US plates
 _CANDIDATES_PER_BAND = 8
 BACKENDS = ("auto", "openvino", "onnx")
 
@@ -447,7 +448,6 @@ class PlateReader:
         """Per-character and whole-string probability of ``text``, averaged over all bands (a band
         that read another length contributes 0)."""
         targets = [PLATE_ALPHABET.index(c) for c in text]
-        zero_or_o = [PLATE_ALPHABET.index("0"), PLATE_ALPHABET.index("O")]
         per_char = np.zeros(len(text))
         whole = 0.0
         for columns in decoded:
@@ -456,8 +456,8 @@ class PlateReader:
             probs = []
             for column, target in zip(columns, targets, strict=True):
                 p = float(column[target])
-                if o_as_zero and target in zero_or_o:  # one glyph: its probability
-                    p = float(column[zero_or_o].sum())
+                if o_as_zero and target in _ZERO_OR_O:  # one glyph: its probability
+                    p = float(column[list(_ZERO_OR_O)].sum())
                 probs.append(min(p, 1.0))
             per_char += probs
             whole += math.prod(probs)

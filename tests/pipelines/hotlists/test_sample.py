@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 
 from pipelines.config import HotlistSettings
 from pipelines.hotlists.parse import parse_hotlist
-from pipelines.hotlists.sample import sample_ncic_file
+from pipelines.hotlists.sample import listable_reads, sample_ncic_file
 
 DAY = date(2026, 12, 3)
 
@@ -38,3 +39,17 @@ def test_what_the_fields_cannot_hold_is_refused(plate: str, state: str, named: s
     with pytest.raises(ValueError, match=rf"sample entry 2: {named}") as refused:
         sample_ncic_file([("OK1234", "CO"), (plate, state)], DAY)
     assert plate not in str(refused.value) or not plate
+
+
+def test_the_listed_reads_are_plate_long_once_each_with_a_state() -> None:
+    reads = pl.LazyFrame(
+        {
+            "plate_text": ["XKC4420", "20261203143055CA", "AB1", "XKC4420", "7ABC123"],
+            "jurisdiction": ["wy", "co", "co", "wy", None],
+        }
+    )
+    # the camera's timestamp (16 characters) and a 3-character fragment are no plates to list
+    assert listable_reads(reads, plate_max_length=8).collect().rows() == [
+        ("7ABC123", "CO"),
+        ("XKC4420", "WY"),
+    ]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.recognition.plates import US_STATE_FORMATS
+from pipelines.recognition.plates import US_STATE_FORMATS, plate_shape
 from pipelines.training.synth import (
     _STATE_CODES,
     PLATE_STYLES,
@@ -94,8 +94,7 @@ def test_a_states_text_is_in_one_of_its_formats(state: str) -> None:
     formats = US_STATE_FORMATS[_STATE_CODES[state.upper()]]
     texts = [plate_text(rng, "us", state) for _ in range(300)]
     assert all(_pattern(formats).match(t) for t in texts)
-    shapes = {"".join("L" if c.isalpha() else "D" for c in t) for t in texts}
-    assert shapes == set(formats)
+    assert {plate_shape(t) for t in texts} == set(formats)
 
 
 def test_most_us_plates_carry_a_format_of_their_state_the_rest_generic_ones() -> None:
